@@ -1,0 +1,62 @@
+# Everything about Autoencoders: one-command set-up, runs and tests.
+#   make run            execute every notebook in full mode, outputs written back, results table rebuilt
+#   make run NB=01_basic_autoencoder   the same for one notebook
+#   make run FAST=1     the same in fast mode, into build/fast/ (notebooks and results untouched)
+#   make test           unit tests + nbval over every notebook in fast mode
+#   make lab            JupyterLab on notebooks/
+#   make lint           ruff over aeutils, tests and notebooks
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NB ?=
+FAST ?=
+TIMEOUT ?= 3600
+
+# The checkout's aeutils wins over any other install (git worktrees share one venv).
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export MPLBACKEND ?= Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+NOTEBOOKS := $(if $(NB),$(wildcard notebooks/$(NB)*.ipynb),$(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb)))
+
+.PHONY: venv run test unit nbval lab lint results clean-fast
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || { echo ">> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo ">> installing requirements into $(VENV) (first time: several minutes)"
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	@test -n "$(NOTEBOOKS)" || { echo "no notebook matches NB=$(NB)"; exit 2; }
+	@$(PY) -m aeutils.runner $(if $(FAST),--fast) --timeout $(TIMEOUT) $(NOTEBOOKS)
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+	AEUTILS_FAST=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests
+
+nbval: $(STAMP)
+	AEUTILS_FAST=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check aeutils tests notebooks bench
+
+results: $(STAMP)
+	$(PY) -m aeutils.report results
+
+clean-fast:
+	rm -rf build/fast

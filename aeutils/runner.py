@@ -1,0 +1,96 @@
+"""Execute notebooks in order and rebuild the results table (``make run``).
+
+Full mode writes each notebook's outputs back into it and its metrics into
+``results/``; ``--fast`` runs copies under ``build/fast/`` with
+``AEUTILS_FAST=1`` so the committed notebooks and results stay untouched.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .report import write_results_table
+
+__all__ = ["run_notebook", "main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_notebook(src: Path, dest: Path, timeout: int = 3600) -> float:
+    """Execute notebook ``src`` (cwd = its folder), write it to ``dest``; return seconds taken."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    src, dest = Path(src), Path(dest)
+    if not src.is_file():
+        raise FileNotFoundError(f"src: expected a notebook file, got {str(src)!r}")
+    nb = nbformat.read(src, as_version=4)
+    n_code = sum(c.cell_type == "code" for c in nb.cells)
+    done = [0]
+
+    def on_cell_executed(cell, cell_index, execute_reply):
+        if cell.cell_type == "code":
+            done[0] += 1
+            print(f"\r   cell {done[0]}/{n_code} ({time.perf_counter() - start:5.0f} s)", end="", flush=True)
+
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(src.parent)}},
+        on_cell_executed=on_cell_executed,
+    )
+    start = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        print()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(".ipynb.tmp")
+        nbformat.write(nb, tmp)
+        os.replace(tmp, dest)
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    """Command-line entry: ``python -m aeutils.runner [--fast] NOTEBOOK...``."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--fast", action="store_true", help="fast mode, into build/fast/")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    args = parser.parse_args(argv)
+    if args.fast:
+        os.environ["AEUTILS_FAST"] = "1"
+        out_dir = ROOT / "build" / "fast"
+        results = out_dir / "results"
+        os.environ["AEUTILS_RESULTS_DIR"] = str(results)
+        for nb in args.notebooks:  # notebooks may read small files beside them
+            shutil.copytree(nb.parent, out_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb"))
+    else:
+        os.environ.pop("AEUTILS_FAST", None)
+        out_dir = None
+        results = ROOT / "results"
+    total = time.perf_counter()
+    failed = []
+    for i, nb in enumerate(args.notebooks, 1):
+        dest = (out_dir / nb.name) if out_dir else nb
+        print(f"[{i}/{len(args.notebooks)}] {nb.name} ({'fast' if args.fast else 'full'} mode) ...", flush=True)
+        try:
+            seconds = run_notebook(nb, dest, timeout=args.timeout)
+        except Exception as exc:  # report, keep going, fail at the end
+            print(f"   FAILED: {type(exc).__name__}: {str(exc)[-2000:]}", flush=True)
+            failed.append(nb.name)
+            continue
+        print(f"   done in {seconds:.0f} s -> {dest}", flush=True)
+    if results.exists():
+        print(f"results table: {write_results_table(results)}")
+    print(f"total {time.perf_counter() - total:.0f} s; {len(failed)} failed {failed if failed else ''}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

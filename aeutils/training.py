@@ -1,0 +1,116 @@
+"""Training helpers shared by the notebooks (introduced in notebook 01).
+
+``fit_autoencoder`` is the training loop notebook 01 writes out in full:
+Adam with a cosine learning-rate decay, a fixed batch size, validation data
+for the curves, and one printed line per epoch so long runs show progress.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+import numpy as np
+
+from .validation import check_array, check_positive_int
+
+__all__ = ["fit_autoencoder", "cosine_adam", "EpochLogger"]
+
+
+def cosine_adam(learning_rate: float, epochs: int, steps_per_epoch: int, final_fraction: float = 0.02):
+    """Return an Adam optimizer whose learning rate decays along a cosine to ``final_fraction``."""
+    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        raise ValueError(f"learning_rate: expected a positive number, got {learning_rate!r}")
+    epochs = check_positive_int(epochs, "epochs")
+    steps_per_epoch = check_positive_int(steps_per_epoch, "steps_per_epoch")
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate, decay_steps=epochs * steps_per_epoch, alpha=final_fraction
+    )
+    return keras.optimizers.Adam(schedule)
+
+
+class EpochLogger(keras.callbacks.Callback):
+    """Print one short line every ``every`` epochs: epoch, losses and elapsed seconds."""
+
+    def __init__(self, every: int = 1, prefix: str = ""):
+        super().__init__()
+        self.every = check_positive_int(every, "every")
+        self.prefix = prefix
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        total = self.params.get("epochs", 0)
+        if (epoch + 1) % self.every and epoch + 1 != total:
+            return
+        parts = " ".join(f"{k}={v:.5f}" for k, v in (logs or {}).items() if "learning_rate" not in k)
+        print(f"{self.prefix}epoch {epoch + 1}/{total} {parts} ({time.perf_counter() - self._start:.0f} s)", flush=True)
+
+
+def fit_autoencoder(
+    model,
+    x_train,
+    x_val=None,
+    *,
+    y_train=None,
+    y_val=None,
+    epochs: int,
+    batch_size: int = 256,
+    learning_rate: float = 2e-3,
+    loss="mse",
+    log_every: int = 1,
+    prefix: str = "",
+    seed: int | None = None,
+):
+    """Compile ``model`` with Adam + cosine decay and train it to reconstruct its input.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The autoencoder.
+    x_train, x_val : arrays
+        Inputs; the targets default to the inputs themselves (``y_train``/``y_val``
+        override them, e.g. clean targets for noisy inputs).
+    epochs, batch_size, learning_rate : training budget.
+    loss : str or keras loss
+        Reconstruction loss (``"mse"`` by default).
+    log_every : int
+        Print a line every ``log_every`` epochs (0 for silence).
+    seed : int, optional
+        Re-seed Keras before training, for reproducible comparisons.
+
+    Returns
+    -------
+    keras.callbacks.History
+    """
+    x_train = check_array(x_train, "x_train", dtype_kind="f")
+    y_train = x_train if y_train is None else check_array(y_train, "y_train", dtype_kind="f")
+    if len(y_train) != len(x_train):
+        raise ValueError(f"y_train: expected {len(x_train)} targets like x_train, got {len(y_train)}")
+    validation = None
+    if x_val is not None:
+        x_val = check_array(x_val, "x_val", dtype_kind="f")
+        if x_val.shape[1:] != x_train.shape[1:]:
+            raise ValueError(f"x_val: expected samples of shape {x_train.shape[1:]} like x_train, got {x_val.shape[1:]}")
+        y_val = x_val if y_val is None else check_array(y_val, "y_val", dtype_kind="f")
+        validation = (x_val, y_val)
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    if seed is not None:
+        keras.utils.set_random_seed(check_positive_int(seed, "seed", minimum=0))
+    steps = math.ceil(len(x_train) / batch_size)
+    model.compile(optimizer=cosine_adam(learning_rate, epochs, steps), loss=loss)
+    callbacks = [EpochLogger(log_every, prefix)] if log_every else []
+    return model.fit(
+        x_train,
+        y_train,
+        validation_data=validation,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=callbacks,
+    )
+
+

@@ -1,0 +1,62 @@
+import json
+
+import pytest
+
+from aeutils.report import Recorder, build_results_table, load_results, results_dir, write_results_table
+
+
+def test_recorder_writes_schema(tmp_path, full_mode):
+    rec = Recorder("01_demo", directory=tmp_path)
+    assert rec.record("ae_test_mse_code64", 0.0069, split="test", config={"epochs": 20}) == 0.0069
+    data = json.loads((tmp_path / "01_demo.json").read_text())
+    assert data["mode"] == "full" and data["seconds"] >= 0
+    assert data["metrics"]["ae_test_mse_code64"] == {"value": 0.0069, "split": "test", "config": {"epochs": 20}}
+    assert "01_demo" in repr(rec)
+
+
+def test_fast_mode_goes_to_scratch(monkeypatch):
+    monkeypatch.delenv("AEUTILS_RESULTS_DIR", raising=False)
+    monkeypatch.setenv("AEUTILS_FAST", "1")
+    assert "aeutils-results-fast" in str(results_dir())
+    assert Recorder("x").mode == "fast"
+    monkeypatch.delenv("AEUTILS_FAST")
+    assert results_dir().name == "results"
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, text",
+    [
+        ({"name": "bad name", "value": 1.0, "split": "test"}, ValueError, "name:"),
+        ({"name": "m", "value": 1.0, "split": "train"}, ValueError, "split: expected 'test' or 'validation'"),
+        ({"name": "m", "value": "1", "split": "test"}, TypeError, "value: expected a real number"),
+        ({"name": "m", "value": float("nan"), "split": "test"}, ValueError, "finite"),
+        ({"name": "m", "value": 1.0, "split": "test", "config": [1]}, TypeError, "config: expected a dict"),
+        ({"name": "m", "value": 1.0, "split": "test", "config": {"f": object()}}, TypeError, "JSON"),
+    ],
+)
+def test_record_rejects_bad_input(tmp_path, kwargs, exc, text):
+    rec = Recorder("nb", directory=tmp_path)
+    with pytest.raises(exc, match=text):
+        rec.record(**kwargs)
+
+
+def test_recorder_rejects_bad_notebook_name(tmp_path):
+    with pytest.raises(ValueError, match="notebook:"):
+        Recorder("../evil", directory=tmp_path)
+
+
+def test_results_table(tmp_path):
+    rec = Recorder("02_demo", directory=tmp_path)
+    rec.record("probe_accuracy_pixels", 0.8412, split="test")
+    rec.record("big", 12345.6, split="validation", config={"k": 5})
+    path = write_results_table(tmp_path)
+    text = path.read_text()
+    assert "## 02_demo" in text and "`probe_accuracy_pixels` | 0.8412 | test" in text
+    assert "12,346" in text and "k=5" in text
+    assert "No results recorded" in build_results_table({})
+
+
+def test_load_results_names_broken_file(tmp_path):
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json: not a results record"):
+        load_results(tmp_path)
