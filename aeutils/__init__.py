@@ -16,7 +16,7 @@ Notebook-specific parts live in their own modules (imported as
 """
 from .data import FASHION_MNIST_CLASSES, ImageData, fetch, load_ecg5000, load_fashion_mnist, load_mnist, load_movielens_100k
 from .metrics import mean_mse, per_image_mse, per_image_psnr, per_image_ssim
-from .models import build_dense_autoencoder, build_linear_autoencoder, count_params
+from .models import build_dense_autoencoder, build_linear_autoencoder, count_params, load_model, save_model
 from .plots import image_grid, latent_scatter, metric_vs_code_size, reconstruction_grid, training_curves
 from .report import Recorder
 from .runtime import Budget, budget, is_fast, setup
@@ -39,6 +39,8 @@ __all__ = [
     "build_dense_autoencoder",
     "build_linear_autoencoder",
     "count_params",
+    "load_model",
+    "save_model",
     "image_grid",
     "latent_scatter",
     "metric_vs_code_size",
