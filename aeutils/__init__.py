@@ -14,7 +14,15 @@ Flat modules, each introduced by a notebook:
 Notebook-specific parts live in their own modules (imported as
 ``from aeutils import vae`` and so on) so that this top level stays small.
 """
-from .data import FASHION_MNIST_CLASSES, ImageData, fetch, load_ecg5000, load_fashion_mnist, load_mnist, load_movielens_100k
+from .data import (
+    FASHION_MNIST_CLASSES,
+    ImageData,
+    fetch,
+    load_ecg5000,
+    load_fashion_mnist,
+    load_mnist,
+    load_movielens_100k,
+)
 from .metrics import mean_mse, per_image_mse, per_image_psnr, per_image_ssim
 from .models import build_dense_autoencoder, build_linear_autoencoder, count_params, load_model, save_model
 from .plots import image_grid, latent_scatter, metric_vs_code_size, reconstruction_grid, training_curves

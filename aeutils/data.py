@@ -248,7 +248,7 @@ def _download_into(spec: FileSpec, target: Path) -> None:
     raise DatasetUnavailableError(
         f"{target} is not in the Keras cache and could not be downloaded ("
         + "; ".join(errors)
-        + f"). To work offline, copy the file there (see data/README.md) or set KERAS_HOME "
+        + "). To work offline, copy the file there (see data/README.md) or set KERAS_HOME "
         "to a folder whose datasets/ subfolder holds it."
     )
 

@@ -10,7 +10,6 @@ import math
 import time
 
 import keras
-import numpy as np
 
 from .validation import check_array, check_positive_int
 

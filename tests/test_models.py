@@ -90,3 +90,15 @@ def test_save_and_load_roundtrip_safe_mode(tmp_path):
     (tmp_path / "bad.keras").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="not a .keras archive"):
         load_model(tmp_path / "bad.keras")
+
+
+def test_input_mean_centres_and_survives_save(tmp_path):
+    mean = np.full((4, 4), 0.5, "float32")
+    ae, enc, _ = build_dense_autoencoder(2, input_shape=(4, 4), hidden=(), activation=None, input_mean=mean)
+    x = np.random.default_rng(0).random((3, 4, 4)).astype("float32")
+    w, b = enc.get_layer("code").get_weights()
+    np.testing.assert_allclose(enc.predict(x, verbose=0), (x.reshape(3, 16) - 0.5) @ w + b, atol=1e-5)
+    again = load_model(save_model(ae, tmp_path / "c.keras"))
+    np.testing.assert_allclose(again.predict(x, verbose=0), ae.predict(x, verbose=0), atol=1e-6)
+    with pytest.raises(ValueError, match="input_mean: expected 16 values"):
+        build_dense_autoencoder(2, input_shape=(4, 4), input_mean=np.zeros(3))
