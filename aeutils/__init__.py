@@ -14,6 +14,14 @@ Flat modules, each introduced by a notebook:
 Notebook-specific parts live in their own modules (imported as
 ``from aeutils import vae`` and so on) so that this top level stays small.
 """
+import os as _os
+
+# Keep TensorFlow's C++ start-up chatter out of notebook outputs: import ``aeutils`` before Keras.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from ._quiet import import_keras_quietly as _import_keras_quietly
+
+_import_keras_quietly()
+
 from .data import (
     FASHION_MNIST_CLASSES,
     ImageData,

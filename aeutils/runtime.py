@@ -62,6 +62,7 @@ def setup(seed: int = 42, *, verbose: bool = True) -> dict:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+        tf.get_logger().setLevel("ERROR")  # no retracing warnings when many models predict
         info["tensorflow"] = tf.__version__
     elif backend == "jax":
         import jax

@@ -102,3 +102,17 @@ def test_input_mean_centres_and_survives_save(tmp_path):
     np.testing.assert_allclose(again.predict(x, verbose=0), ae.predict(x, verbose=0), atol=1e-6)
     with pytest.raises(ValueError, match="input_mean: expected 16 values"):
         build_dense_autoencoder(2, input_shape=(4, 4), input_mean=np.zeros(3))
+
+
+def test_training_is_deterministic_after_setup():
+    from aeutils.runtime import setup
+
+    x = np.random.default_rng(3).random((128, 8, 8)).astype("float32")
+
+    def train_once():
+        setup(5, verbose=False)
+        ae, _, _ = build_dense_autoencoder(3, input_shape=(8, 8), hidden=(16,))
+        fit_autoencoder(ae, x, x[:16], epochs=2, batch_size=32, log_every=0)
+        return ae.predict(x[:4], verbose=0)
+
+    np.testing.assert_array_equal(train_once(), train_once())

@@ -55,3 +55,13 @@ def test_setup_seeds_everything_and_reports(capsys, fast_mode):
 def test_setup_rejects_bad_seed():
     with pytest.raises(ValueError, match="seed"):
         setup(-1)
+
+
+def test_import_aeutils_keeps_stderr_clean():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import aeutils, keras; print(keras.__version__)"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip()
+    assert "I0000" not in proc.stderr and "oneDNN" not in proc.stderr
