@@ -56,7 +56,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check aeutils tests notebooks bench
 
 results: $(STAMP)
-	$(PY) -m aeutils.report results
+	$(PY) -c "from aeutils.report import write_results_table as w; print('wrote', w('results'))"
 
 clean-fast:
 	rm -rf build/fast
