@@ -122,11 +122,11 @@ def main(argv=None) -> int:
     centred = train - mean
     _, vecs = np.linalg.eigh((centred.T @ centred).astype(np.float64))
     components = vecs[:, ::-1][:, :DIM].T.astype(np.float32)  # top eigenvectors of the covariance
+    t_pca = time.perf_counter() - t0
     n_max = max(SIZES[s] for s in sizes)
     database = make_codes(n_max, data.x_train, mean, components, rng)
     queries = make_codes(args.queries + args.tune_queries, data.x_test, mean, components, rng)
     tune_q, test_q = queries[: args.tune_queries], queries[args.tune_queries :]
-    t_pca = time.perf_counter() - t0
     print(f"data: {n_max:,} database and {len(queries)} query codes in {time.perf_counter() - t0:.0f} s "
           f"(PCA and loading {t_pca:.0f} s)", flush=True)
 
