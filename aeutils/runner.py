@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import time
@@ -15,9 +16,40 @@ from pathlib import Path
 
 from .report import write_results_table
 
-__all__ = ["run_notebook", "main"]
+__all__ = ["run_notebook", "strip_backend_noise", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# TensorFlow's C++ start-up lines ("I0000 00:00:... port.cc:153] oneDNN ...", the absl preamble),
+# which it writes to stderr before any logging setting applies.
+_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IWE]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] .*)$"
+)
+
+
+def strip_backend_noise(nb) -> int:
+    """Remove TensorFlow's C++ start-up log lines from a notebook's stderr outputs; return lines removed.
+
+    Only stderr stream outputs are touched, and only lines in the glog format TensorFlow uses
+    before its logging settings apply; everything a cell prints itself is kept.
+    """
+    removed = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                lines = out["text"].splitlines(keepends=True)
+                clean = [line for line in lines if not _NOISE.match(line.rstrip("\n"))]
+                removed += len(lines) - len(clean)
+                if not "".join(clean).strip():
+                    continue
+                out["text"] = "".join(clean)
+            kept.append(out)
+        cell["outputs"] = kept
+    return removed
 
 
 def run_notebook(src: Path, dest: Path, timeout: int = 3600) -> float:
@@ -49,6 +81,7 @@ def run_notebook(src: Path, dest: Path, timeout: int = 3600) -> float:
         client.execute()
     finally:
         print()
+        strip_backend_noise(nb)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_suffix(".ipynb.tmp")
         nbformat.write(nb, tmp)

@@ -37,3 +37,23 @@ def test_main_reports_failure_and_rebuilds_table(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "FAILED" in out and "boom" in out and "1 failed" in out
     assert (results / "RESULTS.md").is_file()
+
+
+def test_strip_backend_noise_keeps_real_output():
+    from aeutils.runner import strip_backend_noise
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
+    noise = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1795772565.965245    2699 port.cc:153] oneDNN custom operations are on.\n"
+        "E0000 00:00:1795772714.582993    2928 cuda_platform.cc:52] failed call to cuInit\n"
+    )
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text=noise),
+        nbformat.v4.new_output("stream", name="stderr", text=noise + "UserWarning: real warning\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="I0000 00:00:1.0 1 a.cc:1] printed on purpose\n"),
+    ]
+    assert strip_backend_noise(nb) == 6
+    outs = nb.cells[0].outputs
+    assert len(outs) == 2 and outs[0]["text"] == "UserWarning: real warning\n"
+    assert outs[1]["name"] == "stdout"
