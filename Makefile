@@ -5,6 +5,7 @@
 #   make test           unit tests + nbval over every notebook in fast mode
 #   make lab            JupyterLab on notebooks/
 #   make lint           ruff over aeutils, tests and notebooks
+#   make bench          benchmarks (bench/*.py), results into bench/RESULTS.md
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -22,7 +23,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := $(if $(NB),$(wildcard notebooks/$(NB)*.ipynb),$(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb)))
 
-.PHONY: venv run test unit nbval lab lint results clean-fast
+.PHONY: venv run test unit nbval lab lint results bench clean-fast
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || { echo ">> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
@@ -57,6 +58,9 @@ lint: $(STAMP)
 
 results: $(STAMP)
 	$(PY) -c "from aeutils.report import write_results_table as w; print('wrote', w('results'))"
+
+bench: $(STAMP)
+	$(PY) bench/search_bench.py
 
 clean-fast:
 	rm -rf build/fast
