@@ -88,7 +88,7 @@ def reconstruction_errors(model, x, *, metric: str = "mse", batch_size: int = 51
     Parameters
     ----------
     model : keras.Model or callable
-        The autoencoder (anything with ``predict``, or a function returning an array).
+        The autoencoder (a Keras model, called batch by batch, or any function returning an array).
     x : float array (n, ...)
         Inputs.
     metric : {"mse", "mae"}
@@ -105,12 +105,16 @@ def reconstruction_errors(model, x, *, metric: str = "mse", batch_size: int = 51
         raise ValueError(f"x: expected a batch of samples with at least 2 dimensions, got shape {x.shape}")
     check_choice(metric, "metric", ("mse", "mae"))
     batch_size = check_positive_int(batch_size, "batch_size")
-    if hasattr(model, "predict"):
-        recon = model.predict(x, batch_size=batch_size, verbose=0)
-    elif callable(model):
-        recon = model(x)
-    else:
+    if not callable(model):
         raise TypeError(f"model: expected a Keras model or a callable, got {type(model).__name__}")
+    if isinstance(model, keras.Model):
+        # batched direct calls: no predict-function tracing, cheap for the small models used here
+        parts = [
+            ops.convert_to_numpy(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)
+        ]
+        recon = np.concatenate(parts)
+    else:
+        recon = model(x)
     recon = np.asarray(recon, dtype=np.float64).reshape(x.shape)
     diff = recon - x.astype(np.float64)
     err = diff**2 if metric == "mse" else np.abs(diff)
