@@ -33,13 +33,12 @@ from __future__ import annotations
 
 import math
 import numbers
-import time
 
 import keras
 import numpy as np
 from keras import ops
 
-from .training import cosine_adam
+from .training import EpochLogger, cosine_adam
 from .validation import check_array, check_choice, check_positive_int, check_probability
 
 __all__ = [
@@ -445,22 +444,6 @@ class _ValidationRMSE(keras.callbacks.Callback):
         logs["val_rmse"] = rmse(self.v, np.clip(pred, self.low, self.high))
 
 
-class _Logger(keras.callbacks.Callback):
-    def __init__(self, every, prefix):
-        super().__init__()
-        self.every, self.prefix = every, prefix
-
-    def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        total = self.params.get("epochs", 0)
-        if (epoch + 1) % self.every and epoch + 1 != total:
-            return
-        parts = " ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items() if "learning_rate" not in k)
-        print(f"{self.prefix}epoch {epoch + 1}/{total} {parts} ({time.perf_counter() - self._start:.0f} s)", flush=True)
-
-
 def fit_autorec(
     model,
     train,
@@ -538,7 +521,7 @@ def fit_autorec(
                 keras.callbacks.EarlyStopping("val_rmse", patience=patience, mode="min", restore_best_weights=True)
             )
     if log_every:
-        callbacks.append(_Logger(log_every, prefix))
+        callbacks.append(EpochLogger(log_every, prefix))
     model.compile(optimizer=cosine_adam(learning_rate, epochs, len(data)), loss=MaskedMSE())
     return model.fit(data, epochs=epochs, verbose=0, callbacks=callbacks)
 
