@@ -325,6 +325,15 @@ class VAE(keras.Model):
 
 
 # ---------------------------------------------------------------- builders
+def _decoder_inputs(latent_dim, num_classes):
+    """Return the decoder's inputs (``z``, plus a one-hot label when conditional) and its first tensor."""
+    z_in = keras.Input((latent_dim,), name="z")
+    if not num_classes:
+        return z_in, z_in
+    yd_in = keras.Input((num_classes,), name="label")
+    return [z_in, yd_in], keras.layers.Concatenate()([z_in, yd_in])
+
+
 def _check_shape(input_shape):
     if not isinstance(input_shape, (tuple, list)) or not input_shape:
         raise TypeError(f"input_shape: expected a non-empty tuple of positive ints, got {input_shape!r}")
@@ -386,13 +395,7 @@ def build_dense_vae(
     stats = keras.layers.Dense(2 * latent_dim, name="z_stats")(h)
     encoder = keras.Model(enc_inputs, stats, name=f"{name}_encoder")
 
-    z_in = keras.Input((latent_dim,), name="z")
-    h = z_in
-    dec_inputs = z_in
-    if num_classes:
-        yd_in = keras.Input((num_classes,), name="label")
-        h = keras.layers.Concatenate()([z_in, yd_in])
-        dec_inputs = [z_in, yd_in]
+    dec_inputs, h = _decoder_inputs(latent_dim, num_classes)
     for i, width in enumerate(reversed(hidden)):
         h = keras.layers.Dense(width, activation="relu", name=f"dec_{i}")(h)
     h = keras.layers.Dense(n_in, name="logits")(h)
@@ -444,13 +447,7 @@ def build_conv_vae(
     stats = keras.layers.Dense(2 * latent_dim, name="z_stats")(h)
     encoder = keras.Model(enc_inputs, stats, name=f"{name}_encoder")
 
-    z_in = keras.Input((latent_dim,), name="z")
-    h = z_in
-    dec_inputs = z_in
-    if num_classes:
-        yd_in = keras.Input((num_classes,), name="label")
-        h = keras.layers.Concatenate()([z_in, yd_in])
-        dec_inputs = [z_in, yd_in]
+    dec_inputs, h = _decoder_inputs(latent_dim, num_classes)
     h = keras.layers.Dense(dense, activation="relu", name="dec_dense")(h)
     h = keras.layers.Dense(h4 * w4 * f2, activation="relu", name="dec_grid")(h)
     h = keras.layers.Reshape((h4, w4, f2))(h)
