@@ -10,9 +10,8 @@ module holds the reusable parts of notebook 07:
 * evaluation: :func:`evaluate_scores` (ROC-AUC, PR-AUC and, at a threshold,
   accuracy, precision, recall, F1), :func:`precision_at_top`;
 * models: :func:`build_ecg_autoencoder` (a 1-D convolutional encoder with a
-  small dense code) and :class:`BernoulliVAE` / :func:`build_small_vae`, a
-  minimal VAE whose per-image negative ELBO (:func:`negative_elbo_bits`) is a
-  likelihood bound;
+  small dense code); the likelihood score :func:`negative_elbo_bits` of a
+  VAE from :mod:`aeutils.vae` (notebook 04);
 * out-of-distribution: :func:`compressed_bits` (zlib/PNG length, the input
   complexity of Serra et al., 2020) and :func:`complexity_corrected_score`;
 * mislabels: :func:`flip_labels` (seeded label noise) and
@@ -44,8 +43,6 @@ __all__ = [
     "precision_at_top",
     "minmax_fit",
     "build_ecg_autoencoder",
-    "BernoulliVAE",
-    "build_small_vae",
     "negative_elbo_bits",
     "compressed_bits",
     "complexity_corrected_score",
@@ -293,125 +290,27 @@ def build_ecg_autoencoder(
     return autoencoder, encoder, decoder
 
 
-@keras.saving.register_keras_serializable(package="aeutils")
-class BernoulliVAE(keras.Model):
-    """A minimal VAE for images in [0, 1]: Gaussian encoder, Bernoulli decoder, standard-normal prior.
+def negative_elbo_bits(model, x, *, n_samples: int = 1, batch_size: int = 1000, seed: int = 0) -> np.ndarray:
+    """Per-image negative ELBO of a VAE in bits (an upper bound on ``-log2 p(x)``); lower = "more likely".
 
-    The loss (in :meth:`compute_loss`) is the negative ELBO per image, in nats:
-
-    .. math:: -\\mathrm{ELBO}(x) = \\mathrm{BCE}(x, \\hat x) + \\mathrm{KL}(q(z|x) \\,\\|\\, \\mathcal N(0, I))
-
-    with one reparameterised sample of ``z`` per image. Build it with
-    :func:`build_small_vae`. ``call`` returns the reconstruction from the mean code.
+    ``model`` is notebook 04's :class:`aeutils.vae.VAE` (e.g. from
+    :func:`aeutils.vae.build_dense_vae` with the Bernoulli likelihood). The
+    bound is :func:`aeutils.vae.elbo` averaged over ``n_samples`` sampled
+    codes (seeds ``seed``, ``seed + 1``, ...), so the result is reproducible,
+    and divided by ``ln 2``.
     """
+    from .vae import VAE, elbo
 
-    def __init__(self, encoder, decoder, seed: int = 0, **kwargs):
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.seed = int(seed)
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
-
-    def encode(self, x):
-        """Return ``(mean, log_var)`` of q(z|x)."""
-        h = self.encoder(x)
-        mean, log_var = ops.split(h, 2, axis=-1)
-        return mean, ops.clip(log_var, -12.0, 8.0)
-
-    def call(self, x, training=False):
-        mean, _ = self.encode(x)
-        return ops.sigmoid(self.decoder(mean))
-
-    def _neg_elbo(self, x, eps):
-        mean, log_var = self.encode(x)
-        z = mean + ops.exp(0.5 * log_var) * eps
-        logits = ops.reshape(self.decoder(z), (ops.shape(x)[0], -1))
-        target = ops.reshape(x, (ops.shape(x)[0], -1))
-        # Bernoulli log-likelihood with logits, numerically stable
-        rec = ops.sum(ops.relu(logits) - logits * target + ops.log1p(ops.exp(-ops.abs(logits))), axis=-1)
-        kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
-        return rec + kl
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        mean, _ = self.encode(x)
-        eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
-        loss = ops.mean(self._neg_elbo(x, eps))
-        return loss + ops.sum(self.losses) if self.losses else loss
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "seed": self.seed,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
-        return cls(**config)
-
-
-def build_small_vae(
-    latent_dim: int = 16,
-    input_shape: tuple[int, ...] = (28, 28),
-    hidden: tuple[int, ...] = (256,),
-    seed: int = 0,
-    name: str = "small_vae",
-) -> BernoulliVAE:
-    """Build a small dense :class:`BernoulliVAE` (compile with an optimizer only; no loss argument)."""
-    latent_dim = check_positive_int(latent_dim, "latent_dim")
-    if not isinstance(input_shape, (tuple, list)) or not input_shape:
-        raise TypeError(f"input_shape: expected a non-empty tuple of positive ints, got {input_shape!r}")
-    input_shape = tuple(check_positive_int(d, "input_shape") for d in input_shape)
-    if not isinstance(hidden, (tuple, list)):
-        raise TypeError(f"hidden: expected a tuple of layer widths, got {hidden!r}")
-    hidden = tuple(check_positive_int(h, "hidden") for h in hidden)
-    seed = check_positive_int(seed, "seed", minimum=0)
-    n_in = int(np.prod(input_shape))
-
-    x = keras.Input(input_shape)
-    h = keras.layers.Flatten()(x)
-    for i, w in enumerate(hidden):
-        h = keras.layers.Dense(w, activation="relu", name=f"enc_{i}")(h)
-    stats = keras.layers.Dense(2 * latent_dim, name="mean_logvar")(h)
-    encoder = keras.Model(x, stats, name=f"{name}_encoder")
-    z = keras.Input((latent_dim,))
-    h = z
-    for i, w in enumerate(reversed(hidden)):
-        h = keras.layers.Dense(w, activation="relu", name=f"dec_{i}")(h)
-    logits = keras.layers.Reshape(input_shape)(keras.layers.Dense(n_in, name="logits")(h))
-    decoder = keras.Model(z, logits, name=f"{name}_decoder")
-    vae = BernoulliVAE(encoder, decoder, seed=seed, name=name)
-    vae(keras.ops.zeros((1, *input_shape)))  # build
-    return vae
-
-
-def negative_elbo_bits(vae, x, *, n_samples: int = 1, batch_size: int = 1000, seed: int = 0) -> np.ndarray:
-    """Per-image negative ELBO of ``vae`` in bits (an upper bound on ``-log2 p(x)``); lower = "more likely".
-
-    Averages ``n_samples`` reparameterised samples of ``z`` drawn from a NumPy
-    generator seeded with ``seed``, so the result is reproducible.
-    """
-    if not isinstance(vae, BernoulliVAE):
-        raise TypeError(f"vae: expected a BernoulliVAE, got {type(vae).__name__}")
+    if not isinstance(model, VAE):
+        raise TypeError(f"model: expected an aeutils.vae.VAE, got {type(model).__name__}")
     x = check_array(x, "x", dtype_kind="f", value_range=(0.0, 1.0))
     if x.ndim < 2:
         raise ValueError(f"x: expected a batch of images, got shape {x.shape}")
     n_samples = check_positive_int(n_samples, "n_samples")
     batch_size = check_positive_int(batch_size, "batch_size")
     seed = check_positive_int(seed, "seed", minimum=0)
-    rng = np.random.default_rng(seed)
-    latent = int(vae.encoder.output.shape[-1]) // 2
-    out = np.zeros(len(x))
-    for start in range(0, len(x), batch_size):
-        xb = ops.convert_to_tensor(x[start : start + batch_size].astype(np.float32))
-        for _ in range(n_samples):
-            eps = rng.standard_normal((xb.shape[0], latent)).astype(np.float32)
-            out[start : start + batch_size] += ops.convert_to_numpy(vae._neg_elbo(xb, ops.convert_to_tensor(eps)))
-    return out / n_samples / np.log(2.0)
+    total = sum(elbo(model, x, batch_size=batch_size, seed=seed + i) for i in range(n_samples))
+    return -total / n_samples / np.log(2.0)
 
 
 # --------------------------------------------------------------------------- out-of-distribution

@@ -3,8 +3,8 @@
 * :func:`build_conv_denoiser`      a small convolutional encoder-decoder with a U-Net skip
   connection and a residual output (it predicts the correction, not the image)
 * :func:`build_super_resolution`   the same network behind a fixed upsampling layer
-* :class:`CorruptedBatches`        a ``keras.utils.PyDataset`` that draws fresh,
-  seeded corruptions of clean images every epoch (noisy input, clean target)
+* :class:`CorruptedBatches`        (from :mod:`aeutils.training`) a ``keras.utils.PyDataset``
+  that draws fresh, seeded corruptions of clean images every epoch (noisy input, clean target)
 * :func:`train_restorer`           Adam + cosine decay on :class:`CorruptedBatches`
 * :func:`restore`                  run a model on *corrupted* images, refusing clean ones
 * :func:`apply_baseline` / :func:`tune_baseline`   scikit-image's Gaussian,
@@ -15,13 +15,13 @@
 """
 from __future__ import annotations
 
-import math
 import numbers
 
 import keras
 import numpy as np
 
 from .metrics import per_image_psnr, per_image_ssim
+from .training import CorruptedBatches  # noqa: F401  (re-exported: notebook 03 introduces it)
 from .validation import check_array, check_choice, check_positive_int
 
 __all__ = [
@@ -135,53 +135,6 @@ def build_super_resolution(factor: int, output_shape=(28, 28, 1), filters=(24, 4
     inner = build_conv_denoiser((h, w, c), filters=filters, depth=depth, residual=True, name="refine")
     out = inner(up)
     return keras.Model(inp, out, name=name or f"super_resolution_x{factor}")
-
-
-class CorruptedBatches(keras.utils.PyDataset):
-    """Batches of ``(corrupt(clean), clean)`` with a fresh, seeded corruption every epoch.
-
-    Pre-computing one noisy copy of the training set lets a network memorise that
-    particular noise; drawing new noise each epoch is free data augmentation.
-    The batch order and the noise depend only on ``seed``, the epoch and the
-    batch index, so training is reproducible.
-
-    Parameters
-    ----------
-    clean : array (N, H, W, C) in [0, 1]
-    corrupt : callable ``corrupt(x, seed=numpy.random.Generator) -> array like x``
-        E.g. ``lambda x, seed: corruptions.gaussian_noise(x, 0.2, seed=seed)``.
-    batch_size : int
-    seed : int
-    """
-
-    def __init__(self, clean, corrupt, *, batch_size: int = 64, seed: int = 0, **kwargs):
-        super().__init__(**kwargs)
-        self.clean = check_array(clean, "clean", ndim=4, dtype_kind="f", value_range=(0.0, 1.0)).astype(np.float32)
-        if not callable(corrupt):
-            raise TypeError(f"corrupt: expected a callable corrupt(x, seed=rng), got {type(corrupt).__name__}")
-        self.corrupt = corrupt
-        self.batch_size = check_positive_int(batch_size, "batch_size")
-        self.seed = check_positive_int(seed, "seed", minimum=0)
-        self.epoch = 0
-        self._order = np.random.default_rng([self.seed, 0]).permutation(len(self.clean))
-
-    def __len__(self):
-        return math.ceil(len(self.clean) / self.batch_size)
-
-    def __getitem__(self, index):
-        if not 0 <= index < len(self):
-            raise IndexError(f"index: expected 0 <= index < {len(self)}, got {index}")
-        idx = self._order[index * self.batch_size:(index + 1) * self.batch_size]
-        target = self.clean[idx]
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        noisy = np.asarray(self.corrupt(target, seed=rng), dtype=np.float32)
-        if noisy.shape != target.shape:
-            raise ValueError(f"corrupt: expected an output of shape {target.shape}, got {noisy.shape}")
-        return noisy, target
-
-    def on_epoch_end(self):
-        self.epoch += 1
-        self._order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.clean))
 
 
 def train_restorer(model, clean_train, corrupt, *, validation, epochs: int, batch_size: int = 64,

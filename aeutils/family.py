@@ -1,4 +1,7 @@
-"""The autoencoder family: deep, tied, sparse, contractive and convolutional (introduced in notebook 02).
+"""The autoencoder family: tied, sparse, contractive and convolutional (introduced in notebook 02).
+
+The plain deep (stacked) dense autoencoder is :func:`aeutils.models.build_dense_autoencoder`
+from notebook 01, given more or wider ``hidden`` layers.
 
 Builders return ``(autoencoder, encoder, decoder)`` like :mod:`aeutils.models`,
 with ``autoencoder(x) == decoder(encoder(x))``. Every custom piece is a
@@ -13,8 +16,9 @@ TensorFlow, JAX and PyTorch backends:
 * :class:`ContractiveDense` sigmoid dense layer adding the closed-form
   contractive penalty :func:`contractive_penalty`.
 
-Measures: :func:`mean_activation`, :func:`code_sensitivity` and the
-logistic-regression probe :func:`probe_accuracy`.
+Measures: :func:`mean_activation`, :func:`code_sensitivity`,
+:func:`jacobian_frobenius` (a forward-only estimate of any encoder's Jacobian
+norm) and the logistic-regression probe :func:`probe_accuracy`.
 """
 from __future__ import annotations
 
@@ -34,7 +38,6 @@ __all__ = [
     "ContractiveDense",
     "contractive_penalty",
     "kl_divergence",
-    "build_deep_autoencoder",
     "build_tied_autoencoder",
     "build_sparse_autoencoder",
     "build_contractive_autoencoder",
@@ -42,6 +45,7 @@ __all__ = [
     "encode",
     "mean_activation",
     "code_sensitivity",
+    "jacobian_frobenius",
     "probe_accuracy",
     "CUSTOM_OBJECTS",
 ]
@@ -258,44 +262,6 @@ def _assemble(encoder, decoder, input_shape, name):
     return keras.Model(inputs, decoder(encoder(inputs)), name=name), encoder, decoder
 
 
-def build_deep_autoencoder(
-    code_size: int = 32,
-    input_shape=(28, 28),
-    hidden=(512, 256),
-    mean=None,
-    activation: str = "relu",
-    code_activation: str | None = None,
-    name: str = "deep_ae",
-):
-    """Build a stacked (deep) dense autoencoder ``input -> hidden... -> code -> reversed hidden -> input``.
-
-    Parameters
-    ----------
-    code_size : int
-        Width of the code.
-    input_shape : tuple of int
-        Shape of one input (flattened inside).
-    hidden : tuple of int
-        Encoder hidden widths; the decoder mirrors them.
-    mean : array of shape ``input_shape``, optional
-        Subtracted from the input first (a :class:`Center` layer); centred
-        inputs make the first layer's job easier.
-    activation, code_activation : str or None
-        Hidden and code activations; the output is a sigmoid (pixels in [0, 1]).
-    """
-    code_size, input_shape, n_in, mean = _prepare(code_size, input_shape, mean)
-    hidden = _check_hidden(hidden)
-    inputs = keras.Input(input_shape, name="image")
-    h = inputs if mean is None else Center(mean, name="center")(inputs)
-    h = keras.layers.Flatten()(h)
-    for i, width in enumerate(hidden):
-        h = keras.layers.Dense(width, activation=activation, name=f"enc_{i}")(h)
-    code = keras.layers.Dense(code_size, activation=code_activation, name="code")(h)
-    encoder = keras.Model(inputs, code, name=f"{name}_encoder")
-    decoder = _dense_decoder(code_size, hidden, n_in, input_shape, activation, name)
-    return _assemble(encoder, decoder, input_shape, name)
-
-
 def build_tied_autoencoder(
     code_size: int = 32,
     input_shape=(28, 28),
@@ -307,7 +273,8 @@ def build_tied_autoencoder(
 ):
     """Build a deep dense autoencoder whose decoder reuses the encoder's kernels transposed.
 
-    Same parameters as :func:`build_deep_autoencoder`; each encoder layer is a
+    Same parameters as :func:`aeutils.models.build_dense_autoencoder` (``mean``: the
+    mean image, subtracted first by a :class:`Center` layer); each encoder layer is a
     :class:`TiedDense` called forwards in the encoder and with
     ``transpose=True`` in the decoder, so the model has about half the weights.
     """
@@ -371,7 +338,7 @@ def build_sparse_autoencoder(
     target : float
         Target mean activation for ``"kl"``.
     mean : array, optional
-        Mean image subtracted first (see :func:`build_deep_autoencoder`).
+        Mean image subtracted first by a :class:`Center` layer.
     """
     code_size, input_shape, n_in, mean = _prepare(code_size, input_shape, mean)
     hidden = _check_hidden(hidden)
@@ -516,6 +483,40 @@ def code_sensitivity(encoder, x, noise_std: float = 0.05, seed: int = 0, batch_s
     if spread == 0:
         raise ValueError("encoder: every image has the same code, the sensitivity ratio is undefined")
     return float(moved / spread)
+
+
+def jacobian_frobenius(encoder, x, *, step: float = 1e-2, probes: int = 8, seed: int = 0, batch_size: int = 1024):
+    """Estimate ``||J_f(x)||_F^2`` per sample for ANY encoder ``f``, by central finite differences.
+
+    For a random direction ``v ~ N(0, I)``, ``E ||J v||^2 = ||J||_F^2``, and
+    ``J v ~ (f(x + s v) - f(x - s v)) / (2 s)`` for a small ``step`` ``s``. The
+    estimate averages ``probes`` directions drawn from ``numpy.random.default_rng(seed)``.
+    It needs only forward passes, so it works for every encoder (dense, convolutional)
+    on every Keras backend, with no backend-specific autodiff. Notebook 02 uses it
+    to check the closed-form penalty of :func:`contractive_penalty`.
+
+    Returns
+    -------
+    float64 array (N,)
+    """
+    x = check_array(x, "x", dtype_kind="f")
+    step = _check_nonneg(step, "step")
+    if step == 0:
+        raise ValueError("step: expected a number > 0, got 0.0")
+    probes = check_positive_int(probes, "probes")
+    seed = check_positive_int(seed, "seed", minimum=0)
+    if not hasattr(encoder, "predict"):
+        raise TypeError(f"encoder: expected a Keras model, got {type(encoder).__name__}")
+    rng = np.random.default_rng(seed)
+    total = np.zeros(len(x))
+    per_call = max(1, 32768 // len(x))  # probes evaluated together in one predict call
+    for first in range(0, probes, per_call):
+        k = min(per_call, probes - first)
+        v = rng.standard_normal((k, *x.shape)).astype(x.dtype)
+        both = np.concatenate([x[None] + step * v, x[None] - step * v]).reshape(2 * k * len(x), *x.shape[1:])
+        codes = encode(encoder, both, batch_size).astype("float64").reshape(2, k, len(x), -1)
+        total += np.sum(((codes[0] - codes[1]) / (2 * step)) ** 2, axis=-1).sum(axis=0)
+    return total / probes
 
 
 def probe_accuracy(train_features, train_labels, test_features, test_labels, *, C: float = 1.0, max_iter: int = 300) -> float:

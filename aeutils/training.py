@@ -10,10 +10,11 @@ import math
 import time
 
 import keras
+import numpy as np
 
 from .validation import check_array, check_positive_int
 
-__all__ = ["fit_autoencoder", "cosine_adam", "EpochLogger"]
+__all__ = ["fit_autoencoder", "cosine_adam", "EpochLogger", "CorruptedBatches"]
 
 
 def cosine_adam(learning_rate: float, epochs: int, steps_per_epoch: int, final_fraction: float = 0.02):
@@ -113,3 +114,51 @@ def fit_autoencoder(
     )
 
 
+class CorruptedBatches(keras.utils.PyDataset):
+    """Batches of ``(corrupt(clean), clean)`` with a fresh, seeded corruption every epoch.
+
+    Pre-computing one noisy copy of the training set lets a network memorise that
+    particular noise; drawing new noise each epoch is free data augmentation.
+    The batch order and the noise depend only on ``seed``, the epoch and the
+    batch index, so training is reproducible.
+
+    Parameters
+    ----------
+    clean : array (N, ...) in [0, 1], e.g. images (N, H, W, C)
+    corrupt : callable ``corrupt(x, seed=numpy.random.Generator) -> array like x``
+        E.g. ``lambda x, seed: corruptions.gaussian_noise(x, 0.2, seed=seed)`` (notebook 03), or
+        a fresh stochastic binarisation ``lambda x, seed: seed.random(x.shape) < x`` (notebook 04).
+    batch_size : int
+    seed : int
+    """
+
+    def __init__(self, clean, corrupt, *, batch_size: int = 64, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.clean = check_array(clean, "clean", dtype_kind="f", value_range=(0.0, 1.0)).astype(np.float32)
+        if not callable(corrupt):
+            raise TypeError(f"corrupt: expected a callable corrupt(x, seed=rng), got {type(corrupt).__name__}")
+        self.corrupt = corrupt
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.seed = check_positive_int(seed, "seed", minimum=0)
+        if self.clean.ndim < 2 or not len(self.clean):
+            raise ValueError(f"clean: expected a non-empty batch of samples (N, ...), got shape {self.clean.shape}")
+        self.epoch = 0
+        self._order = np.random.default_rng([self.seed, 0]).permutation(len(self.clean))
+
+    def __len__(self):
+        return math.ceil(len(self.clean) / self.batch_size)
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"index: expected 0 <= index < {len(self)}, got {index}")
+        idx = self._order[index * self.batch_size:(index + 1) * self.batch_size]
+        target = self.clean[idx]
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        noisy = np.asarray(self.corrupt(target, seed=rng), dtype=np.float32)
+        if noisy.shape != target.shape:
+            raise ValueError(f"corrupt: expected an output of shape {target.shape}, got {noisy.shape}")
+        return noisy, target
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.clean))

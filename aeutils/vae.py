@@ -472,6 +472,9 @@ def fit_vae(
     learning_rate: float = 1e-3,
     log_every: int = 1,
     prefix: str = "",
+    resample=None,
+    seed: int = 0,
+    steps_per_execution: int = 1,
 ):
     """Compile ``model`` with cosine-decayed Adam and fit it; one printed line per ``log_every`` epochs.
 
@@ -484,12 +487,22 @@ def fit_vae(
     epochs, batch_size, learning_rate : the training budget.
     log_every : int
         Print every ``log_every`` epochs (0: silent).
+    resample : callable ``resample(x, seed=numpy.random.Generator) -> array like x``, optional
+        Draw the training input afresh for every batch from ``x_train`` (unconditional VAEs
+        only). Notebook 04 passes grey-level MNIST and a stochastic binarisation,
+        ``lambda x, seed: seed.random(x.shape) < x``, so every epoch sees new binary images
+        (dynamic binarisation, as in the IWAE paper) and the model cannot memorise one draw.
+    seed : int
+        Seeds the batch order and the draws of ``resample``.
+    steps_per_execution : int
+        Training steps per compiled call (Keras's ``compile`` option); more steps per call
+        cut the per-step overhead of small models on a CPU without changing the arithmetic.
 
     Returns
     -------
     keras.callbacks.History with ``loss``, ``reconstruction``, ``kl`` (and ``val_*``).
     """
-    from .training import EpochLogger, cosine_adam
+    from .training import CorruptedBatches, EpochLogger, cosine_adam
 
     model = _check_vae(model)
     x_train, labels_train = _check_x(model, x_train, labels_train, "x_train")
@@ -503,9 +516,20 @@ def fit_vae(
         if x_val.shape[1:] != x_train.shape[1:]:
             raise ValueError(f"x_val: expected samples of shape {x_train.shape[1:]} like x_train, got {x_val.shape[1:]}")
         validation = ([x_val, labels_val] if model.num_classes else x_val,)
-    steps = math.ceil(len(x_train) / batch_size)
-    model.compile(optimizer=cosine_adam(learning_rate, epochs, steps))
+    seed = check_positive_int(seed, "seed", minimum=0)
+    spe = check_positive_int(steps_per_execution, "steps_per_execution")
     callbacks = [EpochLogger(log_every, prefix)] if log_every else []
+    if resample is not None:
+        if model.num_classes:
+            raise ValueError("resample: only for an unconditional VAE (a conditional one also takes labels)")
+        if not callable(resample):
+            raise TypeError(f"resample: expected a callable resample(x, seed=rng), got {type(resample).__name__}")
+        # (input, x_train) pairs: compute_loss scores the drawn input and ignores the second array.
+        batches = CorruptedBatches(x_train, resample, batch_size=batch_size, seed=seed)
+        model.compile(optimizer=cosine_adam(learning_rate, epochs, len(batches)), steps_per_execution=spe)
+        return model.fit(batches, validation_data=validation, epochs=epochs, verbose=0, callbacks=callbacks)
+    steps = math.ceil(len(x_train) / batch_size)
+    model.compile(optimizer=cosine_adam(learning_rate, epochs, steps), steps_per_execution=spe)
     return model.fit(train, validation_data=validation, epochs=epochs, batch_size=batch_size,
                      shuffle=True, verbose=0, callbacks=callbacks)
 

@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from aeutils import search  # noqa: E402
 from aeutils.data import load_fashion_mnist  # noqa: E402
+from aeutils.report import write_section  # noqa: E402
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 DIM = 32
@@ -214,17 +215,15 @@ def main(argv=None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2) + "\n")
-    args.md.write_text(render_markdown(payload, sizes))
+    write_section(args.md, "search", render_markdown(payload, sizes))
     print(f"wrote {args.out} and {args.md}")
     return 0
 
 
 def render_markdown(payload: dict, sizes: list[str]) -> str:
-    """The ``bench/RESULTS.md`` text for ``payload``."""
+    """The search section of ``bench/RESULTS.md`` for ``payload``."""
     cfg = payload["config"]
     lines = [
-        "# Benchmarks",
-        "",
         "## Nearest-neighbour search: exact versus approximate (`bench/search_bench.py`)",
         "",
         f"Vectors: {cfg['vectors']}. Dimension {cfg['dim']}, Euclidean distance, k = {cfg['k']}.",

@@ -96,7 +96,12 @@ def test_corrupted_batches_fresh_seeded_noise():
     with pytest.raises(TypeError, match="corrupt"):
         D.CorruptedBatches(clean, "noise")
     with pytest.raises(ValueError, match="clean"):
-        D.CorruptedBatches(clean[..., 0], lambda x, seed: x)
+        D.CorruptedBatches(clean[:, 0, 0, 0], lambda x, seed: x)   # one number per sample
+    with pytest.raises(ValueError, match="clean"):
+        D.CorruptedBatches(clean[:0], lambda x, seed: x)
+    flat = D.CorruptedBatches(clean[..., 0].reshape(len(clean), -1), lambda x, seed: x * 0.5, batch_size=4)
+    noisy, target = flat[0]
+    assert noisy.shape == target.shape == (4, clean[0].size)   # any sample shape, not only images
     bad = D.CorruptedBatches(clean, lambda x, seed: x[:, :10], batch_size=4)
     with pytest.raises(ValueError, match="corrupt: expected an output of shape"):
         bad[0]

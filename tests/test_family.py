@@ -4,7 +4,7 @@ import pytest
 from keras import ops
 
 from aeutils import family as F
-from aeutils.models import count_params, load_model, save_model
+from aeutils.models import build_dense_autoencoder, count_params, load_model, save_model
 
 SHAPE = (8, 8)
 
@@ -14,7 +14,7 @@ def _x(n=24, seed=0, shape=SHAPE):
 
 
 BUILDERS = {
-    "deep": lambda: F.build_deep_autoencoder(4, SHAPE, hidden=(16, 8), mean=_x().mean(0)),
+    "deep": lambda: build_dense_autoencoder(4, SHAPE, hidden=(16, 8), input_mean=_x().mean(0)),
     "tied": lambda: F.build_tied_autoencoder(4, SHAPE, hidden=(16, 8), mean=_x().mean(0)),
     "sparse_l1": lambda: F.build_sparse_autoencoder(32, SHAPE, sparsity="l1", weight=1e-3),
     "sparse_kl": lambda: F.build_sparse_autoencoder(32, SHAPE, hidden=(16,), sparsity="kl", target=0.1),
@@ -42,7 +42,7 @@ def test_builders_compose_train_and_roundtrip_safe_mode(kind, tmp_path):
 
 def test_tied_model_halves_weights_and_stays_tied_after_loading(tmp_path):
     ae, enc, _ = F.build_tied_autoencoder(4, SHAPE, hidden=(16, 8))
-    deep, _, _ = F.build_deep_autoencoder(4, SHAPE, hidden=(16, 8))
+    deep, _, _ = build_dense_autoencoder(4, SHAPE, hidden=(16, 8))
     kernels = 64 * 16 + 16 * 8 + 8 * 4
     assert count_params(deep) - count_params(ae) == kernels
     again = load_model(save_model(ae, tmp_path / "tied.keras"))
@@ -139,9 +139,9 @@ def test_sparse_penalties_lower_mean_activation():
 @pytest.mark.parametrize(
     "builder, kwargs, exc, text",
     [
-        (F.build_deep_autoencoder, {"code_size": 0}, ValueError, "code_size"),
-        (F.build_deep_autoencoder, {"hidden": 3}, TypeError, "hidden"),
-        (F.build_deep_autoencoder, {"mean": np.zeros(5, "float32")}, ValueError, "mean: expected shape"),
+        (F.build_tied_autoencoder, {"code_size": 0}, ValueError, "code_size"),
+        (F.build_tied_autoencoder, {"hidden": 3}, TypeError, "hidden"),
+        (F.build_tied_autoencoder, {"mean": np.zeros(5, "float32")}, ValueError, "mean: expected shape"),
         (F.build_tied_autoencoder, {"code_size": 1.5}, TypeError, "code_size"),
         (F.build_sparse_autoencoder, {"sparsity": "l2"}, ValueError, "sparsity"),
         (F.build_sparse_autoencoder, {"weight": -1.0}, ValueError, "weight"),
@@ -214,3 +214,33 @@ def test_probe_accuracy_separable_and_validation():
         F.probe_accuracy(feats[:200], np.zeros(200, int), feats[200:], y[200:])
     with pytest.raises(ValueError, match="C: expected"):
         F.probe_accuracy(feats[:200], y[:200], feats[200:], y[200:], C=0)
+
+
+def test_jacobian_frobenius_matches_closed_forms():
+    x = _x(32)
+    # linear encoder: J = W^T for every input, so ||J||_F^2 = sum W^2
+    lin_in = keras.Input(SHAPE)
+    lin = keras.Model(lin_in, keras.layers.Dense(3, name="lin")(keras.layers.Flatten()(lin_in)))
+    w = np.asarray(lin.get_layer("lin").kernel)
+    est = F.jacobian_frobenius(lin, x, probes=400, seed=1)
+    np.testing.assert_allclose(est.mean(), np.sum(w ** 2), rtol=0.1)
+    # sigmoid dense encoder: the contractive layer's closed-form penalty
+    keras.utils.set_random_seed(0)
+    _, enc, _ = F.build_contractive_autoencoder(4, SHAPE, weight=0.1, decoder_hidden=(8,))
+    codes = F.encode(enc, x)
+    closed = float(ops.convert_to_numpy(F.contractive_penalty(ops.convert_to_tensor(codes), enc.get_layer("code").kernel)))
+    est = F.jacobian_frobenius(enc, x, probes=400, seed=2)
+    np.testing.assert_allclose(est.mean(), closed, rtol=0.1)
+    np.testing.assert_array_equal(est, F.jacobian_frobenius(enc, x, probes=400, seed=2))   # seeded
+
+
+def test_jacobian_frobenius_bad_inputs():
+    _, enc, _ = F.build_contractive_autoencoder(4, SHAPE, decoder_hidden=(8,))
+    with pytest.raises(ValueError, match="x: expected a non-empty array"):
+        F.jacobian_frobenius(enc, _x()[:0])
+    with pytest.raises(ValueError, match="step"):
+        F.jacobian_frobenius(enc, _x(), step=0.0)
+    with pytest.raises(ValueError, match="probes"):
+        F.jacobian_frobenius(enc, _x(), probes=0)
+    with pytest.raises(TypeError, match="encoder"):
+        F.jacobian_frobenius(object(), _x())

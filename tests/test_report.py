@@ -2,7 +2,14 @@ import json
 
 import pytest
 
-from aeutils.report import Recorder, build_results_table, load_results, results_dir, write_results_table
+from aeutils.report import (
+    Recorder,
+    build_results_table,
+    load_results,
+    results_dir,
+    write_results_table,
+    write_section,
+)
 
 
 def test_recorder_writes_schema(tmp_path, full_mode):
@@ -60,3 +67,29 @@ def test_load_results_names_broken_file(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ValueError, match="bad.json: not a results record"):
         load_results(tmp_path)
+
+
+def test_write_section_appends_replaces_and_keeps_other_sections(tmp_path):
+    md = tmp_path / "RESULTS.md"
+    write_section(md, "search", "## Search\nold")
+    write_section(md, "vae-nll", "## VAE\nfirst")
+    write_section(md, "search", "## Search\nnew")
+    text = md.read_text()
+    assert "old" not in text and "new" in text and "first" in text
+    assert text.index("## Search") < text.index("## VAE")          # replaced in place, not moved
+    assert text.count("<!-- search:begin -->") == 1
+    md.write_text("# Benchmarks\n\nintro by hand\n")
+    write_section(md, "search", "table")
+    assert md.read_text().startswith("# Benchmarks\n\nintro by hand\n")   # hand-written text is kept
+
+
+def test_write_section_bad_inputs(tmp_path):
+    with pytest.raises(ValueError, match="key"):
+        write_section(tmp_path / "a.md", "has space", "x")
+    with pytest.raises(TypeError, match="text"):
+        write_section(tmp_path / "a.md", "k", 3)
+    broken = tmp_path / "b.md"
+    broken.write_text("<!-- k:begin -->\nno end\n")
+    with pytest.raises(ValueError, match="unbalanced"):
+        write_section(broken, "k", "x")
+    assert broken.read_text() == "<!-- k:begin -->\nno end\n"   # nothing overwritten

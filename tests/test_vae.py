@@ -133,6 +133,34 @@ def test_fit_vae_trains_and_logs_rate_and_distortion(data):
     assert abs(h["val_loss"][-1] - (h["val_reconstruction"][-1] + 0.5 * h["val_kl"][-1])) < 1e-2
 
 
+def test_fit_vae_resample_draws_fresh_binary_inputs_reproducibly():
+    grey = np.random.default_rng(1).random((48, 8, 8)).astype("float32")
+    seen = []
+
+    def binarize(x, seed):
+        out = seed.random(x.shape) < x
+        seen.append(out[:2].copy())
+        return out
+
+    runs = []
+    for _ in range(2):
+        keras.utils.set_random_seed(0)
+        seen.clear()
+        model = vae.build_dense_vae(2, input_shape=(8, 8), hidden=(16,), seed=1)
+        h = vae.fit_vae(model, grey, (grey > 0.5).astype("float32"), epochs=2, batch_size=16,
+                        learning_rate=1e-2, log_every=0, resample=binarize, seed=3, steps_per_execution=2).history
+        assert {"loss", "kl", "val_loss"} <= set(h) and all(map(math.isfinite, h["loss"]))
+        assert all(set(np.unique(b)) <= {0, 1} for b in seen)
+        runs.append((h["loss"], [b.copy() for b in seen]))
+    assert runs[0][0] == runs[1][0]                       # same seed, same draws, same training
+    assert not np.array_equal(runs[0][1][0], runs[0][1][3])  # a new binarisation in the second epoch
+    model = vae.build_dense_vae(2, input_shape=(8, 8), hidden=(16,), num_classes=3, seed=1)
+    with pytest.raises(ValueError, match="resample: only for an unconditional"):
+        vae.fit_vae(model, grey, labels_train=np.zeros(48, int), epochs=1, resample=binarize)
+    with pytest.raises(TypeError, match="resample"):
+        vae.fit_vae(vae.build_dense_vae(2, input_shape=(8, 8), hidden=(16,)), grey, epochs=1, resample="binary")
+
+
 def test_fit_vae_rejects_bad_inputs(data, tiny):
     x, labels = data
     with pytest.raises(TypeError, match="model"):
@@ -145,6 +173,8 @@ def test_fit_vae_rejects_bad_inputs(data, tiny):
         vae.fit_vae(tiny, x, labels_train=labels, epochs=1)
     with pytest.raises(ValueError, match="epochs"):
         vae.fit_vae(tiny, x, epochs=0)
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        vae.fit_vae(tiny, x, epochs=1, steps_per_execution=0)
 
 
 def test_seeded_sampling_is_reproducible(tiny, data):
