@@ -71,11 +71,15 @@ class Recorder:
         self._start = time.perf_counter()
 
     def record(self, name: str, value, *, split: str, config: dict | None = None) -> float:
-        """Record metric ``name`` measured on ``split`` ("test" or "validation"); return the value."""
+        """Record metric ``name`` measured on ``split`` and return the value.
+
+        ``split`` is "test" or "validation" for quality measures, "train" for
+        costs measured while training (e.g. seconds per epoch).
+        """
         if not isinstance(name, str) or not _NAME.match(name):
             raise ValueError(f"name: expected letters, digits, '_', '.', '-', got {name!r}")
-        if split not in ("test", "validation"):
-            raise ValueError(f"split: expected 'test' or 'validation', got {split!r}")
+        if split not in ("test", "validation", "train"):
+            raise ValueError(f"split: expected 'test', 'validation' or 'train', got {split!r}")
         config = {} if config is None else config
         if not isinstance(config, dict):
             raise TypeError(f"config: expected a dict, got {type(config).__name__}")

@@ -34,7 +34,7 @@ def test_fast_mode_goes_to_scratch(monkeypatch):
     "kwargs, exc, text",
     [
         ({"name": "bad name", "value": 1.0, "split": "test"}, ValueError, "name:"),
-        ({"name": "m", "value": 1.0, "split": "train"}, ValueError, "split: expected 'test' or 'validation'"),
+        ({"name": "m", "value": 1.0, "split": "val"}, ValueError, "split: expected 'test', 'validation' or 'train'"),
         ({"name": "m", "value": "1", "split": "test"}, TypeError, "value: expected a real number"),
         ({"name": "m", "value": float("nan"), "split": "test"}, ValueError, "finite"),
         ({"name": "m", "value": 1.0, "split": "test", "config": [1]}, TypeError, "config: expected a dict"),
