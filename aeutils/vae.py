@@ -162,13 +162,21 @@ class VAE(keras.Model):
         conditional VAE whose input is ``[images, integer_labels]``.
     seed : int
         Seed of the generator that draws ``eps`` in the reparameterisation.
+    kl_warmup_steps : int
+        KL annealing ("warm-up", Bowman et al. 2016; Sønderby et al. 2016): during
+        the first ``kl_warmup_steps`` training steps the KL weight ramps linearly
+        from ``beta / kl_warmup_steps`` up to ``beta``, so the encoder learns to put
+        information into the code before the KL term pushes unused units back to the
+        prior. 0 (the default) trains on the ELBO from the first step. Evaluation
+        (``evaluate``, validation losses) always uses the full weight ``beta``.
 
     Calling the model returns a dict: ``z_mean``, ``z_log_var``, ``z`` (one
     sample, drawn with the reparameterisation trick in training *and* in
     inference, so that ``evaluate`` reports the ELBO with sampled ``z``) and
     ``logits`` (decoded from that ``z``). ``fit`` logs ``loss``
     (reconstruction + beta * KL), ``reconstruction`` (distortion, nats) and
-    ``kl`` (rate, nats), all averaged per example.
+    ``kl`` (rate, nats), all averaged per example. During a KL warm-up the
+    training ``loss`` is the annealed objective, not yet the ELBO.
     """
 
     def __init__(
@@ -181,6 +189,7 @@ class VAE(keras.Model):
         sigma: float = 0.1,
         num_classes: int = 0,
         seed: int = 0,
+        kl_warmup_steps: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -197,6 +206,9 @@ class VAE(keras.Model):
         self.num_classes = check_positive_int(num_classes, "num_classes", minimum=0)
         self.seed = check_positive_int(seed, "seed", minimum=0)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.kl_warmup_steps = check_positive_int(kl_warmup_steps, "kl_warmup_steps", minimum=0)
+        # Training steps taken so far (drives the KL warm-up; a variable, so it works inside compiled steps).
+        self.kl_step = keras.Variable(0.0, trainable=False, dtype="float32", name="kl_step")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
 
@@ -236,7 +248,12 @@ class VAE(keras.Model):
         kl = gaussian_kl(y_pred["z_mean"], y_pred["z_log_var"])
         self.reconstruction_tracker.update_state(recon)
         self.kl_tracker.update_state(kl)
-        loss = ops.mean(recon + self.beta * kl)
+        kl_weight = self.beta
+        if training:
+            self.kl_step.assign_add(1.0)
+            if self.kl_warmup_steps:
+                kl_weight = self.beta * ops.minimum(1.0, self.kl_step / float(self.kl_warmup_steps))
+        loss = ops.mean(recon + kl_weight * kl)
         extra = self.losses  # e.g. weight regularisers in the sub-models
         if extra:
             loss = loss + ops.sum(ops.stack(extra))
@@ -312,6 +329,7 @@ class VAE(keras.Model):
                 "sigma": self.sigma,
                 "num_classes": self.num_classes,
                 "seed": self.seed,
+                "kl_warmup_steps": self.kl_warmup_steps,
             }
         )
         return config
@@ -360,6 +378,7 @@ def build_dense_vae(
     beta: float = 1.0,
     sigma: float = 0.1,
     seed: int = 0,
+    data_mean=None,
     name: str = "dense_vae",
 ) -> VAE:
     """Build a :class:`VAE` with fully connected encoder and (mirrored) decoder.
@@ -375,9 +394,17 @@ def build_dense_vae(
     num_classes : int
         > 0 for a conditional VAE (the one-hot label joins both networks' inputs).
     likelihood, beta, sigma, seed : see :class:`VAE`.
+    data_mean : array of shape ``input_shape`` with values in [0, 1], optional
+        The training images' mean. The decoder's output bias then starts at its logit,
+        so the untrained decoder already draws the average image and training spends
+        no steps (and no code capacity) learning it (as in Burda et al.'s IWAE code).
     """
     latent_dim, num_classes = _vae_common(latent_dim, num_classes, likelihood, beta, sigma, seed)
     input_shape = _check_shape(input_shape)
+    if data_mean is not None:
+        data_mean = check_array(data_mean, "data_mean", dtype_kind="fiu", value_range=(0.0, 1.0))
+        if data_mean.shape != input_shape:
+            raise ValueError(f"data_mean: expected one image of shape {input_shape}, got shape {data_mean.shape}")
     if not isinstance(hidden, (tuple, list)) or not hidden:
         raise TypeError(f"hidden: expected a non-empty tuple of layer widths, got {hidden!r}")
     hidden = tuple(check_positive_int(h, "hidden") for h in hidden)
@@ -398,9 +425,12 @@ def build_dense_vae(
     dec_inputs, h = _decoder_inputs(latent_dim, num_classes)
     for i, width in enumerate(reversed(hidden)):
         h = keras.layers.Dense(width, activation="relu", name=f"dec_{i}")(h)
-    h = keras.layers.Dense(n_in, name="logits")(h)
-    logits = keras.layers.Reshape(input_shape)(h)
+    out = keras.layers.Dense(n_in, name="logits")
+    logits = keras.layers.Reshape(input_shape)(out(h))
     decoder = keras.Model(dec_inputs, logits, name=f"{name}_decoder")
+    if data_mean is not None:
+        p = np.clip(data_mean.reshape(n_in).astype("float64"), 1e-3, 1.0 - 1e-3)
+        out.bias.assign(np.log(p / (1.0 - p)).astype("float32"))
     return VAE(encoder, decoder, latent_dim, likelihood, beta, sigma, num_classes, seed, name=name)
 
 
@@ -475,6 +505,7 @@ def fit_vae(
     resample=None,
     seed: int = 0,
     steps_per_execution: int = 1,
+    kl_warmup_epochs: float = 0.0,
 ):
     """Compile ``model`` with cosine-decayed Adam and fit it; one printed line per ``log_every`` epochs.
 
@@ -497,6 +528,10 @@ def fit_vae(
     steps_per_execution : int
         Training steps per compiled call (Keras's ``compile`` option); more steps per call
         cut the per-step overhead of small models on a CPU without changing the arithmetic.
+    kl_warmup_epochs : float >= 0
+        Ramp the KL weight linearly from ~0 to ``beta`` over this many epochs (sets the
+        model's ``kl_warmup_steps``; see :class:`VAE`). Each call restarts the ramp, as it
+        restarts the learning-rate schedule. 0 (the default): no warm-up.
 
     Returns
     -------
@@ -518,6 +553,9 @@ def fit_vae(
         validation = ([x_val, labels_val] if model.num_classes else x_val,)
     seed = check_positive_int(seed, "seed", minimum=0)
     spe = check_positive_int(steps_per_execution, "steps_per_execution")
+    if isinstance(kl_warmup_epochs, bool) or not isinstance(kl_warmup_epochs, numbers.Real) \
+            or not math.isfinite(kl_warmup_epochs) or not 0 <= kl_warmup_epochs <= epochs:
+        raise ValueError(f"kl_warmup_epochs: expected a number between 0 and epochs={epochs}, got {kl_warmup_epochs!r}")
     callbacks = [EpochLogger(log_every, prefix)] if log_every else []
     if resample is not None:
         if model.num_classes:
@@ -526,12 +564,19 @@ def fit_vae(
             raise TypeError(f"resample: expected a callable resample(x, seed=rng), got {type(resample).__name__}")
         # (input, x_train) pairs: compute_loss scores the drawn input and ignores the second array.
         batches = CorruptedBatches(x_train, resample, batch_size=batch_size, seed=seed)
+        _start_warmup(model, kl_warmup_epochs, len(batches))
         model.compile(optimizer=cosine_adam(learning_rate, epochs, len(batches)), steps_per_execution=spe)
         return model.fit(batches, validation_data=validation, epochs=epochs, verbose=0, callbacks=callbacks)
     steps = math.ceil(len(x_train) / batch_size)
+    _start_warmup(model, kl_warmup_epochs, steps)
     model.compile(optimizer=cosine_adam(learning_rate, epochs, steps), steps_per_execution=spe)
     return model.fit(train, validation_data=validation, epochs=epochs, batch_size=batch_size,
                      shuffle=True, verbose=0, callbacks=callbacks)
+
+
+def _start_warmup(model, warmup_epochs, steps_per_epoch):
+    model.kl_warmup_steps = int(round(warmup_epochs * steps_per_epoch))
+    model.kl_step.assign(0.0)
 
 
 # ---------------------------------------------------------------- evaluation

@@ -161,6 +161,57 @@ def test_fit_vae_resample_draws_fresh_binary_inputs_reproducibly():
         vae.fit_vae(vae.build_dense_vae(2, input_shape=(8, 8), hidden=(16,)), grey, epochs=1, resample="binary")
 
 
+def test_data_mean_starts_the_decoder_at_the_mean_image(data):
+    x, _ = data
+    mean = x.mean(axis=0)
+    model = vae.build_dense_vae(2, input_shape=(8, 8), hidden=(16,), seed=1, data_mean=mean)
+    bias = np_(model.decoder.get_layer("logits").bias).reshape(8, 8)
+    np.testing.assert_allclose(1 / (1 + np.exp(-bias)), np.clip(mean, 1e-3, 1 - 1e-3), rtol=1e-4)
+    plain = vae.build_dense_vae(2, input_shape=(8, 8), hidden=(16,), seed=1)
+    assert vae.elbo(model, x).mean() > vae.elbo(plain, x).mean()    # a head start before any training
+    with pytest.raises(ValueError, match="data_mean"):
+        vae.build_dense_vae(2, input_shape=(8, 8), hidden=(16,), data_mean=mean[:4])
+    with pytest.raises(ValueError, match="data_mean"):
+        vae.build_dense_vae(2, input_shape=(8, 8), hidden=(16,), data_mean=mean + 1.0)
+    with pytest.raises(ValueError, match="data_mean"):
+        vae.build_dense_vae(2, input_shape=(8, 8), hidden=(16,), data_mean=np.full((8, 8), np.nan))
+
+
+def test_kl_warmup_ramps_the_kl_weight_in_training_only(data):
+    x, _ = data
+    model = vae.build_dense_vae(2, input_shape=(8, 8), hidden=(16,), beta=2.0, seed=1)
+    model.kl_warmup_steps = 4
+    xb = ops.convert_to_tensor(x[:8])
+    y_pred = model(xb, training=True)
+    recon = -np_(vae.log_likelihood(xb, y_pred["logits"], "bernoulli"))
+    kl = np_(vae.gaussian_kl(y_pred["z_mean"], y_pred["z_log_var"]))
+    for step in range(1, 6):    # the weight at training step `step` is beta * min(1, step / 4)
+        got = float(np_(model.compute_loss(xb, y_pred=y_pred, training=True)))
+        np.testing.assert_allclose(got, np.mean(recon + 2.0 * min(1.0, step / 4) * kl), rtol=1e-5)
+    assert float(np_(model.kl_step)) == 5
+    got = float(np_(model.compute_loss(xb, y_pred=y_pred, training=False)))   # evaluation: the full ELBO
+    np.testing.assert_allclose(got, np.mean(recon + 2.0 * kl), rtol=1e-5)
+    assert float(np_(model.kl_step)) == 5
+    assert vae.VAE.from_config(model.get_config()).kl_warmup_steps == 4
+
+
+def test_fit_vae_kl_warmup_epochs_sets_and_restarts_the_ramp(data):
+    keras.utils.set_random_seed(0)
+    x, _ = data
+    model = vae.build_dense_vae(2, input_shape=(8, 8), hidden=(16,), seed=1)
+    h = vae.fit_vae(model, x, x[:16], epochs=3, batch_size=16, learning_rate=1e-2, log_every=0,
+                    kl_warmup_epochs=1.5, steps_per_execution=2).history
+    assert model.kl_warmup_steps == 6 and float(np_(model.kl_step)) == 12   # 4 batches per epoch
+    assert all(map(math.isfinite, h["loss"])) and abs(h["val_loss"][-1] - (h["val_reconstruction"][-1] + h["val_kl"][-1])) < 1e-2
+    vae.fit_vae(model, x, epochs=1, batch_size=16, log_every=0)    # a new fit restarts the counter, no warm-up
+    assert model.kl_warmup_steps == 0 and float(np_(model.kl_step)) == 4
+    for bad in (-1, 5, float("nan"), True, "1"):
+        with pytest.raises(ValueError, match="kl_warmup_epochs"):
+            vae.fit_vae(model, x, epochs=3, kl_warmup_epochs=bad)
+    with pytest.raises(ValueError, match="kl_warmup_steps"):
+        vae.VAE(model.encoder, model.decoder, 2, kl_warmup_steps=-1)
+
+
 def test_fit_vae_rejects_bad_inputs(data, tiny):
     x, labels = data
     with pytest.raises(TypeError, match="model"):
