@@ -13,7 +13,9 @@ is written with ``keras.ops`` and ``keras.random``.
   (pixels in [0, 1], a proper density) and ``"gaussian"`` (fixed ``sigma``: MSE
   with the right constant). The decoder always returns logits; the mean image is
   :func:`likelihood_mean` of them.
-* Loss: ``reconstruction + beta * KL`` per example, in nats, with the analytic KL.
+* Loss: ``reconstruction + beta * KL`` per example, in nats, with the analytic KL; an
+  optional linear KL warm-up (``kl_warmup_steps``, ``fit_vae(kl_warmup_epochs=...)``)
+  keeps latent units from collapsing onto the prior early in training.
 * Optional class-conditional variant (``num_classes > 0``): the model's input is
   ``[images, integer_labels]`` and both networks see the one-hot label.
 
