@@ -398,8 +398,10 @@ def build_dense_vae(
     likelihood, beta, sigma, seed : see :class:`VAE`.
     data_mean : array of shape ``input_shape`` with values in [0, 1], optional
         The training images' mean. The decoder's output bias then starts at its logit,
-        so the untrained decoder already draws the average image and training spends
-        no steps (and no code capacity) learning it (as in Burda et al.'s IWAE code).
+        so the untrained decoder already draws the average image and the first training
+        steps need not learn it. Pair it with a KL warm-up (``fit_vae(kl_warmup_epochs=...)``):
+        a decoder that already explains the average image without any code makes it
+        even cheaper for the KL term to switch latent units off.
     """
     latent_dim, num_classes = _vae_common(latent_dim, num_classes, likelihood, beta, sigma, seed)
     input_shape = _check_shape(input_shape)

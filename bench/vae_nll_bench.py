@@ -19,7 +19,7 @@ batch 64; the decoder's output bias starts at the logit of the mean training dig
 effect can be measured. The weights start from another random state than in the notebook (which trains
 other models first), so the numbers are the recipe's, not the notebook's model's.
 
-Each run adds an entry, keyed by its epoch count and backend, to
+Each run adds an entry, keyed by its epoch count, backend and recipe, to
 ``bench/results/vae_nll.json`` and rewrites the ``vae-nll`` section of ``bench/RESULTS.md``.
 """
 from __future__ import annotations
