@@ -61,6 +61,7 @@ results: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/search_bench.py
 	$(PY) bench/vae_nll_bench.py --epochs 200   # about 30 minutes on 2 CPU cores
+	for e in 4 8 16; do $(PY) bench/denoise_budget_bench.py --epochs $$e || exit 1; done   # about 40 minutes
 
 clean-fast:
 	rm -rf build/fast
