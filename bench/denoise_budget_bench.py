@@ -42,9 +42,16 @@ from aeutils.report import write_section  # noqa: E402
 
 SIGMA = 0.2
 TARGET_DB = 25.0
+#: notebook 03's recipe for its sigma 0.2 denoiser (the command-line defaults)
+NOTEBOOK = {"filters": [24, 48, 96], "n_train": 48000, "batch_size": 32, "learning_rate": 2e-3}
 
 
-def notebook_data(n_train: int = 48000, n_val: int = 500, n_test: int = 1000):
+def is_notebook_recipe(run: dict) -> bool:
+    """Whether a recorded ``run`` used notebook 03's network and training settings (any epochs)."""
+    return all(run.get(k, NOTEBOOK[k]) == v for k, v in NOTEBOOK.items())
+
+
+def notebook_data(n_train: int = NOTEBOOK["n_train"], n_val: int = 500, n_test: int = 1000):
     """Notebook 03's clean training images and its noisy/clean validation and test pairs at sigma 0.2."""
     data = aeutils.load_fashion_mnist()
     x_train = data.x_train[:n_train, ..., None]
@@ -57,8 +64,8 @@ def notebook_data(n_train: int = 48000, n_val: int = 500, n_test: int = 1000):
     return x_train, (v_noisy, x_val), (t_noisy, x_test)
 
 
-def run(epochs: int, batch_size: int = 32, learning_rate: float = 2e-3, n_train: int = 48000,
-        filters: tuple[int, ...] = (24, 48, 96)) -> dict:
+def run(epochs: int, batch_size: int = NOTEBOOK["batch_size"], learning_rate: float = NOTEBOOK["learning_rate"],
+        n_train: int = NOTEBOOK["n_train"], filters: tuple[int, ...] = tuple(NOTEBOOK["filters"])) -> dict:
     """Train the recipe for ``epochs`` epochs; return the measurements."""
     import keras
 
@@ -117,25 +124,23 @@ def render_markdown(runs: dict, notebook_psnr: float | None = None) -> str:
         "on a machine shared with other jobs: notebook 03's identical 4-epoch training has taken from 278 s to 445 s.",
         "",
         "| epochs | U-Net channels | training images, batch, LR | backend | machine | train s | test PSNR (dB) "
-        "| test SSIM "
-        "| final val MSE | test images |",
+        "| test SSIM | final val MSE | test images |",
         "| ---: | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
+
     def order(r):
-        return r.get("filters", [24, 48, 96]), r["epochs"], r["backend"], r["n_train"], r["batch_size"]
+        return r.get("filters", NOTEBOOK["filters"]), r["epochs"], r["backend"], r["n_train"], r["batch_size"]
 
     for r in sorted(runs.values(), key=order):
         val = r.get("val_mse_per_epoch") or [None]
-        net = "-".join(map(str, r.get("filters", [24, 48, 96])))
+        net = "-".join(map(str, r.get("filters", NOTEBOOK["filters"])))
         lines.append(
             f"| {r['epochs']} | {net} | {r['n_train']:,}, {r['batch_size']}, {r['learning_rate']:g} | {r['backend']} "
             f"| {r['machine']} | {r['train_seconds']:.0f} | {r['test_psnr']:.2f} | "
             f"{r['test_ssim']:.3f} | {'—' if val[-1] is None else f'{val[-1]:.5f}'} | {r['n_test']:,} |"
         )
     lines += ["", "Per-epoch training and validation MSE are in `bench/results/denoise_budget.json`."]
-    same = [r for r in runs.values() if r["epochs"] == 4 and r["backend"] == "tensorflow"
-            and r.get("filters", [24, 48, 96]) == [24, 48, 96] and r["n_train"] == 48000 and r["batch_size"] == 32
-            and r["learning_rate"] == 2e-3]
+    same = [r for r in runs.values() if r["epochs"] == 4 and r["backend"] == "tensorflow" and is_notebook_recipe(r)]
     if notebook_psnr is not None and same:
         diff = same[0]["test_psnr"] - notebook_psnr
         verdict = "reproduces it exactly" if diff == 0 else f"differs from it by {diff:+.4f} dB"
@@ -147,11 +152,11 @@ def render_markdown(runs: dict, notebook_psnr: float | None = None) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=16)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--filters", type=int, nargs="+", default=[24, 48, 96],
-                        help="channels per resolution level (the notebook: 24 48 96)")
-    parser.add_argument("--n-train", type=int, default=48000, help="first N training images (the notebook: 48,000)")
+    parser.add_argument("--batch-size", type=int, default=NOTEBOOK["batch_size"])
+    parser.add_argument("--learning-rate", type=float, default=NOTEBOOK["learning_rate"])
+    parser.add_argument("--filters", type=int, nargs="+", default=NOTEBOOK["filters"],
+                        help="channels per resolution level (the notebook's by default)")
+    parser.add_argument("--n-train", type=int, default=NOTEBOOK["n_train"], help="first N training images")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "denoise_budget.json")
     parser.add_argument("--md", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args(argv)
@@ -165,9 +170,9 @@ def main(argv=None) -> int:
     result = run(args.epochs, args.batch_size, args.learning_rate, args.n_train, tuple(args.filters))
     runs = json.loads(args.out.read_text()) if args.out.exists() else {}
     key = f"{result['epochs']}-{result['backend']}"
-    if result["filters"] != [24, 48, 96]:
+    if result["filters"] != NOTEBOOK["filters"]:
         key += "-f" + "-".join(map(str, result["filters"]))
-    if result["n_train"] != 48000 or result["batch_size"] != 32 or result["learning_rate"] != 2e-3:
+    if not is_notebook_recipe({**result, "filters": NOTEBOOK["filters"]}):
         key += f"-n{result['n_train']}-b{result['batch_size']}-lr{result['learning_rate']:g}"
     runs[key] = result
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -83,6 +83,14 @@ def test_denoise_bench_render_markdown(denoise_bench):
     assert "differs from it by -0.0100 dB" in denoise_bench.render_markdown({"a": short}, notebook_psnr=24.492)
 
 
+def test_denoise_bench_is_notebook_recipe(denoise_bench):
+    run = {"epochs": 8, "filters": [24, 48, 96], "n_train": 48000, "batch_size": 32, "learning_rate": 0.002}
+    assert denoise_bench.is_notebook_recipe(run)
+    assert denoise_bench.is_notebook_recipe({k: v for k, v in run.items() if k != "filters"})  # older entries
+    assert not denoise_bench.is_notebook_recipe({**run, "filters": [32, 64, 128]})
+    assert not denoise_bench.is_notebook_recipe({**run, "batch_size": 64})
+
+
 def test_denoise_bench_notebook_value(denoise_bench, tmp_path):
     path = tmp_path / "r.json"
     assert denoise_bench.notebook_value(path) is None            # missing
