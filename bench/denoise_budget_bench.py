@@ -51,6 +51,13 @@ def is_notebook_recipe(run: dict) -> bool:
     return all(run.get(k, NOTEBOOK[k]) == v for k, v in NOTEBOOK.items())
 
 
+def run_key(run: dict) -> str:
+    """A run's key in the JSON record: epochs and backend, then each setting that differs from the notebook's."""
+    changed = [f"{k}={'-'.join(map(str, v)) if isinstance(v, list) else f'{v:g}'}"
+               for k, v in run.items() if k in NOTEBOOK and v != NOTEBOOK[k]]
+    return "-".join([str(run["epochs"]), run["backend"], *changed])
+
+
 def notebook_data(n_train: int = NOTEBOOK["n_train"], n_val: int = 500, n_test: int = 1000):
     """Notebook 03's clean training images and its noisy/clean validation and test pairs at sigma 0.2."""
     data = aeutils.load_fashion_mnist()
@@ -169,12 +176,7 @@ def main(argv=None) -> int:
         parser.error(f"--learning-rate must be positive, got {args.learning_rate}")
     result = run(args.epochs, args.batch_size, args.learning_rate, args.n_train, tuple(args.filters))
     runs = json.loads(args.out.read_text()) if args.out.exists() else {}
-    key = f"{result['epochs']}-{result['backend']}"
-    if result["filters"] != NOTEBOOK["filters"]:
-        key += "-f" + "-".join(map(str, result["filters"]))
-    if not is_notebook_recipe({**result, "filters": NOTEBOOK["filters"]}):
-        key += f"-n{result['n_train']}-b{result['batch_size']}-lr{result['learning_rate']:g}"
-    runs[key] = result
+    runs[run_key(result)] = result
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(runs, indent=2) + "\n")
     write_section(args.md, "denoise-budget", render_markdown(runs, notebook_value()))

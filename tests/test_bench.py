@@ -91,6 +91,14 @@ def test_denoise_bench_is_notebook_recipe(denoise_bench):
     assert not denoise_bench.is_notebook_recipe({**run, "batch_size": 64})
 
 
+def test_denoise_bench_run_key_names_what_differs_from_the_notebook(denoise_bench):
+    run = {"epochs": 8, "backend": "jax", "filters": [24, 48, 96], "n_train": 48000, "batch_size": 32,
+           "learning_rate": 0.002, "test_psnr": 24.6}
+    assert denoise_bench.run_key(run) == "8-jax"
+    assert denoise_bench.run_key({**run, "filters": [32, 64, 128], "batch_size": 64}) == \
+        "8-jax-filters=32-64-128-batch_size=64"
+
+
 def test_denoise_bench_notebook_value(denoise_bench, tmp_path):
     path = tmp_path / "r.json"
     assert denoise_bench.notebook_value(path) is None            # missing
