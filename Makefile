@@ -4,7 +4,8 @@
 #   make run FAST=1     the same in fast mode, into build/fast/ (notebooks and results untouched)
 #   make test           unit tests + nbval over every notebook in fast mode
 #   make lab            JupyterLab on notebooks/
-#   make lint           ruff over aeutils, tests and notebooks
+#   make lint           ruff over aeutils, tests, notebooks, bench and tools
+#   make lessons        regenerate aeutils/lessons/ from the notebooks' #| export cells (nbdev)
 #   make bench          benchmarks (bench/*.py), results into bench/RESULTS.md
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -22,7 +23,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := $(if $(NB),$(wildcard notebooks/$(NB)*.ipynb),$(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb)))
 
-.PHONY: venv run test unit nbval lab lint results bench clean-fast
+.PHONY: venv run test unit nbval lab lint lessons results bench clean-fast
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || { echo ">> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
@@ -37,7 +38,7 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	@test -n "$(NOTEBOOKS)" || { echo "no notebook matches NB=$(NB)"; exit 2; }
-	@$(PY) -m aeutils.runner $(if $(FAST),--fast) --timeout $(TIMEOUT) $(NOTEBOOKS)
+	@$(PY) -m tools.runner $(if $(FAST),--fast) --timeout $(TIMEOUT) $(NOTEBOOKS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
@@ -53,10 +54,13 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check aeutils tests notebooks bench
+	$(VENV)/bin/ruff check aeutils tests notebooks bench tools
+
+lessons: $(STAMP)
+	@$(PY) -m tools.lessons
 
 results: $(STAMP)
-	$(PY) -c "from aeutils.report import write_results_table as w; print('wrote', w('results'))"
+	$(PY) -c "from aeutils.core.records import write_results_table as w; print('wrote', w('results'))"
 
 bench: $(STAMP)
 	$(PY) bench/search_bench.py

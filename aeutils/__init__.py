@@ -1,28 +1,24 @@
-"""aeutils: the plumbing behind "Everything about Autoencoders".
+"""aeutils: the code behind "Everything about Autoencoders".
 
-Flat modules, each introduced by a notebook:
+* :mod:`aeutils.core`     plumbing no notebook teaches: runtime and budget, data, records, validation, model files
+* :mod:`aeutils.common`   helpers several notebooks share: the training entry point, image metrics, plots
+* :mod:`aeutils.support`  code the notebooks use but do not teach: corruptions, ...
+* :mod:`aeutils.lessons`  generated from the notebooks' ``#| export`` cells (``make lessons``; do not edit)
 
-* :mod:`aeutils.runtime`   seeding, versions, the fast-mode budget (01)
-* :mod:`aeutils.data`      dataset registry, Keras cache, sha256 checks, loaders (01)
-* :mod:`aeutils.models`    dense / linear autoencoder builders (01)
-* :mod:`aeutils.training`  the training loop with cosine-decayed Adam (01)
-* :mod:`aeutils.metrics`   per-image MSE, PSNR, SSIM (01, 03)
-* :mod:`aeutils.plots`     reconstruction grids, curves, latent scatter, sweeps (01)
-* :mod:`aeutils.report`    recording metrics into ``results/`` (01)
-* :mod:`aeutils.validation` argument checks with clear errors (all)
-
-Notebook-specific parts live in their own modules (imported as
-``from aeutils import vae`` and so on) so that this top level stays small.
+This top level re-exports the plumbing every notebook's setup cell uses.
 """
 import os as _os
 
 # Keep TensorFlow's C++ start-up chatter out of notebook outputs: import ``aeutils`` before Keras.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-from ._quiet import import_keras_quietly as _import_keras_quietly
+from .core.quiet import import_keras_quietly as _import_keras_quietly
 
 _import_keras_quietly()
 
-from .data import (
+from .common.metrics import mean_mse, per_image_mse, per_image_psnr, per_image_ssim
+from .common.plots import image_grid, latent_scatter, metric_vs_code_size, reconstruction_grid, training_curves
+from .common.training import fit_autoencoder
+from .core.data import (
     FASHION_MNIST_CLASSES,
     ImageData,
     fetch,
@@ -31,14 +27,11 @@ from .data import (
     load_mnist,
     load_movielens_100k,
 )
-from .metrics import mean_mse, per_image_mse, per_image_psnr, per_image_ssim
-from .models import build_dense_autoencoder, build_linear_autoencoder, count_params, load_model, save_model
-from .plots import image_grid, latent_scatter, metric_vs_code_size, reconstruction_grid, training_curves
-from .report import Recorder
-from .runtime import Budget, budget, is_fast, setup
-from .training import fit_autoencoder
+from .core.records import Recorder
+from .core.runtime import Budget, budget, is_fast, setup
+from .core.saving import load_model, save_model
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -52,9 +45,6 @@ __all__ = [
     "per_image_mse",
     "per_image_psnr",
     "per_image_ssim",
-    "build_dense_autoencoder",
-    "build_linear_autoencoder",
-    "count_params",
     "load_model",
     "save_model",
     "image_grid",

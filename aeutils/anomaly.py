@@ -33,7 +33,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .validation import check_array, check_choice, check_positive_int, check_probability
+from .core.validation import check_array, check_choice, check_positive_int, check_probability
 
 __all__ = [
     "reconstruction_errors",

@@ -20,9 +20,9 @@ import numbers
 import keras
 import numpy as np
 
-from .metrics import per_image_psnr, per_image_ssim
-from .training import CorruptedBatches  # noqa: F401  (re-exported: notebook 03 introduces it)
-from .validation import check_array, check_choice, check_positive_int
+from .common.metrics import per_image_psnr, per_image_ssim
+from .common.training import CorruptedBatches  # noqa: F401  (re-exported: notebook 03 introduces it)
+from .core.validation import check_array, check_choice, check_positive_int
 
 __all__ = [
     "build_conv_denoiser",
@@ -155,7 +155,7 @@ def train_restorer(model, clean_train, corrupt, *, validation, epochs: int, batc
     -------
     keras.callbacks.History
     """
-    from .training import EpochLogger, cosine_adam
+    from .common.training import EpochLogger, cosine_adam
 
     if not (isinstance(validation, (list, tuple)) and len(validation) == 2):
         raise ValueError("validation: expected a (corrupted, clean) pair of arrays")

@@ -1,6 +1,6 @@
 """The autoencoder family: tied, sparse, contractive and convolutional (introduced in notebook 02).
 
-The plain deep (stacked) dense autoencoder is :func:`aeutils.models.build_dense_autoencoder`
+The plain deep (stacked) dense autoencoder is :func:`aeutils.lessons.nb01_basic.build_dense_autoencoder`
 from notebook 01, given more or wider ``hidden`` layers.
 
 Builders return ``(autoencoder, encoder, decoder)`` like :mod:`aeutils.models`,
@@ -28,8 +28,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .models import _check_shape
-from .validation import check_array, check_choice, check_positive_int, check_probability
+from .core.validation import check_array, check_choice, check_int_tuple, check_positive_int, check_probability
 
 __all__ = [
     "Center",
@@ -242,7 +241,7 @@ CUSTOM_OBJECTS = {
 
 def _prepare(code_size, input_shape, mean):
     code_size = check_positive_int(code_size, "code_size")
-    input_shape = _check_shape(input_shape)
+    input_shape = check_int_tuple(input_shape, "input_shape", allow_empty=False)
     if mean is not None:
         mean = check_array(mean, "mean", shape=input_shape, dtype_kind="fiu")
     return code_size, input_shape, int(np.prod(input_shape)), mean
@@ -273,7 +272,7 @@ def build_tied_autoencoder(
 ):
     """Build a deep dense autoencoder whose decoder reuses the encoder's kernels transposed.
 
-    Same parameters as :func:`aeutils.models.build_dense_autoencoder` (``mean``: the
+    Same parameters as :func:`aeutils.lessons.nb01_basic.build_dense_autoencoder` (``mean``: the
     mean image, subtracted first by a :class:`Center` layer); each encoder layer is a
     :class:`TiedDense` called forwards in the encoder and with
     ``transpose=True`` in the decoder, so the model has about half the weights.

@@ -38,8 +38,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from .training import EpochLogger, cosine_adam
-from .validation import check_array, check_choice, check_positive_int, check_probability
+from .common.training import EpochLogger, cosine_adam
+from .core.validation import check_array, check_choice, check_positive_int, check_probability
 
 __all__ = [
     "UnknownIdError",

@@ -31,7 +31,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .validation import check_array, check_choice, check_positive_int
+from .core.validation import check_array, check_choice, check_positive_int
 
 __all__ = [
     "IndexFileError",

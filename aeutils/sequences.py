@@ -26,7 +26,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .validation import check_array, check_positive_int
+from .core.validation import check_array, check_positive_int
 
 __all__ = [
     "RepeatToLength",

@@ -31,7 +31,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .validation import check_array, check_choice, check_positive_int
+from .core.validation import check_array, check_choice, check_positive_int
 
 __all__ = [
     "LIKELIHOODS",
@@ -541,7 +541,7 @@ def fit_vae(
     -------
     keras.callbacks.History with ``loss``, ``reconstruction``, ``kl`` (and ``val_*``).
     """
-    from .training import CorruptedBatches, EpochLogger, cosine_adam
+    from .common.training import CorruptedBatches, EpochLogger, cosine_adam
 
     model = _check_vae(model)
     x_train, labels_train = _check_x(model, x_train, labels_train, "x_train")

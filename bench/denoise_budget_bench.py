@@ -37,8 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aeutils  # noqa: E402
-from aeutils import corruptions, denoise  # noqa: E402
-from aeutils.report import write_section  # noqa: E402
+from aeutils import denoise  # noqa: E402
+from aeutils.support import corruptions  # noqa: E402
+from tools.bench_report import write_section  # noqa: E402
 
 SIGMA = 0.2
 TARGET_DB = 25.0
@@ -92,7 +93,7 @@ def run(epochs: int, batch_size: int = NOTEBOOK["batch_size"], learning_rate: fl
         "backend": keras.backend.backend(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
         "filters": list(filters),
-        "parameters": aeutils.count_params(model),
+        "parameters": model.count_params(),
         "n_train": len(x_train),
         "batch_size": batch_size,
         "learning_rate": learning_rate,

@@ -45,8 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aeutils import search  # noqa: E402
-from aeutils.data import load_fashion_mnist  # noqa: E402
-from aeutils.report import write_section  # noqa: E402
+from aeutils.core.data import load_fashion_mnist  # noqa: E402
+from tools.bench_report import write_section  # noqa: E402
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 DIM = 32

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import aeutils  # noqa: E402
 from aeutils import vae  # noqa: E402
-from aeutils.report import write_section  # noqa: E402
+from tools.bench_report import write_section  # noqa: E402
 
 
 def fresh_binarization(x, seed):

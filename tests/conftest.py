@@ -5,7 +5,7 @@ import urllib.error
 
 import pytest
 
-import aeutils.data
+import aeutils.core.data
 
 
 @pytest.fixture(autouse=True)
@@ -15,7 +15,7 @@ def no_network(monkeypatch):
     def refuse(url, dest, timeout=60.0):
         raise urllib.error.URLError(f"network disabled in tests ({url})")
 
-    monkeypatch.setattr(aeutils.data, "_download", refuse)
+    monkeypatch.setattr(aeutils.core.data, "_download", refuse)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def denoise_bench():
 
 
 def test_denoise_bench_uses_the_notebooks_test_subset_and_noise(denoise_bench):
-    from aeutils import corruptions
+    from aeutils.support import corruptions
 
     x_train, (v_noisy, x_val), (t_noisy, x_test) = denoise_bench.notebook_data(n_train=64, n_val=20, n_test=30)
     assert x_train.shape == (64, 28, 28, 1) and x_val.shape == (20, 28, 28, 1) and x_test.shape == (30, 28, 28, 1)

@@ -1,10 +1,10 @@
-"""Tests for aeutils.corruptions (notebook 03)."""
+"""Tests for aeutils.support.corruptions (notebook 03)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from aeutils import corruptions as C
+from aeutils.support import corruptions as C
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import aeutils.data as data
-from aeutils.data import (
+import aeutils.core.data as data
+from aeutils.core.data import (
     REGISTRY,
     ChecksumError,
     CorruptFileError,

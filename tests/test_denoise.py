@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from aeutils import corruptions as C
 from aeutils import denoise as D
+from aeutils.support import corruptions as C
 
 
 def _shapes(n=48, seed=0):

@@ -4,7 +4,8 @@ import pytest
 from keras import ops
 
 from aeutils import family as F
-from aeutils.models import build_dense_autoencoder, count_params, load_model, save_model
+from aeutils.core.saving import load_model, save_model
+from aeutils.lessons.nb01_basic import build_dense_autoencoder
 
 SHAPE = (8, 8)
 
@@ -44,7 +45,7 @@ def test_tied_model_halves_weights_and_stays_tied_after_loading(tmp_path):
     ae, enc, _ = F.build_tied_autoencoder(4, SHAPE, hidden=(16, 8))
     deep, _, _ = build_dense_autoencoder(4, SHAPE, hidden=(16, 8))
     kernels = 64 * 16 + 16 * 8 + 8 * 4
-    assert count_params(deep) - count_params(ae) == kernels
+    assert deep.count_params() - ae.count_params() == kernels
     again = load_model(save_model(ae, tmp_path / "tied.keras"))
     layer = again.get_layer("tied_0")
     layer.kernel.assign(ops.zeros_like(layer.kernel))  # one kernel drives both directions

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from aeutils.metrics import mean_mse, per_image_mse, per_image_psnr, per_image_ssim
+from aeutils.common.metrics import mean_mse, per_image_mse, per_image_psnr, per_image_ssim
 
 
 def test_per_image_mse_values_and_shapes():

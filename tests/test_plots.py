@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from aeutils.plots import image_grid, latent_scatter, metric_vs_code_size, reconstruction_grid, training_curves
+from aeutils.common.plots import image_grid, latent_scatter, metric_vs_code_size, reconstruction_grid, training_curves
 
 
 @pytest.fixture(autouse=True)

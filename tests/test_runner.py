@@ -3,7 +3,7 @@ import json
 import nbformat
 import pytest
 
-from aeutils.runner import main, run_notebook
+from tools.runner import main, run_notebook
 
 
 def _notebook(path, source):
@@ -31,7 +31,7 @@ def test_main_reports_failure_and_rebuilds_table(tmp_path, monkeypatch, capsys):
     results = tmp_path / "results"
     results.mkdir()
     (results / "00_demo.json").write_text(json.dumps({"mode": "full", "seconds": 1, "metrics": {}}))
-    monkeypatch.setattr("aeutils.runner.ROOT", tmp_path)
+    monkeypatch.setattr("tools.runner.ROOT", tmp_path)
     bad = _notebook(tmp_path / "99_bad.ipynb", ["raise RuntimeError('boom')"])
     assert main([str(bad), "--timeout", "120"]) == 1
     out = capsys.readouterr().out
@@ -40,7 +40,7 @@ def test_main_reports_failure_and_rebuilds_table(tmp_path, monkeypatch, capsys):
 
 
 def test_strip_backend_noise_keeps_real_output():
-    from aeutils.runner import strip_backend_noise
+    from tools.runner import strip_backend_noise
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
     noise = (

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from aeutils.runtime import Budget, budget, is_fast, setup
+from aeutils.core.runtime import Budget, budget, is_fast, setup
 
 
 def test_is_fast_reads_environment(monkeypatch):

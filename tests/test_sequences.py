@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from aeutils import sequences as sq
-from aeutils.models import load_model, save_model
+from aeutils.core.saving import load_model, save_model
 
 RNG = np.random.default_rng(0)
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from aeutils.validation import check_array, check_choice, check_positive_int, check_probability
+from aeutils.core.validation import check_array, check_choice, check_positive_int, check_probability
 
 
 def test_check_array_accepts_and_returns_array():

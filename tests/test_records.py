@@ -2,14 +2,14 @@ import json
 
 import pytest
 
-from aeutils.report import (
+from aeutils.core.records import (
     Recorder,
     build_results_table,
     load_results,
     results_dir,
     write_results_table,
-    write_section,
 )
+from tools.bench_report import write_section
 
 
 def test_recorder_writes_schema(tmp_path, full_mode):

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from .runtime import is_fast
 
-__all__ = ["Recorder", "results_dir", "load_results", "build_results_table", "write_results_table", "write_section"]
+__all__ = ["Recorder", "results_dir", "load_results", "build_results_table", "write_results_table"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def results_dir(fast: bool | None = None) -> Path:
@@ -168,37 +168,3 @@ def write_results_table(directory: str | os.PathLike | None = None) -> Path:
     out = directory / "RESULTS.md"
     out.write_text(build_results_table(load_results(directory)))
     return out
-
-
-if __name__ == "__main__":  # pragma: no cover - exercised through make run
-    import sys
-
-    target = sys.argv[1] if len(sys.argv) > 1 else None
-    print(f"wrote {write_results_table(target)}")
-
-
-def write_section(path: str | os.PathLike, key: str, text: str) -> Path:
-    """Put ``text`` between ``<!-- key:begin -->`` and ``<!-- key:end -->`` markers in the Markdown file ``path``.
-
-    The section is replaced if the markers exist and appended otherwise, so
-    several benchmarks can share one ``bench/RESULTS.md`` without overwriting
-    each other's tables. The file is created when missing.
-    """
-    if not isinstance(key, str) or not _NAME.match(key):
-        raise ValueError(f"key: expected letters, digits, '_', '.' or '-', got {key!r}")
-    if not isinstance(text, str):
-        raise TypeError(f"text: expected a str, got {type(text).__name__}")
-    path = Path(path)
-    begin, end = f"<!-- {key}:begin -->", f"<!-- {key}:end -->"
-    block = f"{begin}\n{text.strip()}\n{end}\n"
-    old = path.read_text() if path.exists() else ""
-    if old.count(begin) != old.count(end) or old.count(begin) > 1:
-        raise ValueError(f"path: {path} has unbalanced or repeated markers for section {key!r}; fix it by hand")
-    if begin in old:
-        head, rest = old.split(begin, 1)
-        new = head + block + rest.split(end, 1)[1].lstrip("\n")
-    else:
-        new = old + ("\n" if old and not old.endswith("\n") else "") + ("\n" if old else "") + block
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new)
-    return path

@@ -12,7 +12,7 @@ import time
 import keras
 import numpy as np
 
-from .validation import check_array, check_positive_int
+from ..core.validation import check_array, check_positive_int
 
 __all__ = ["fit_autoencoder", "cosine_adam", "EpochLogger", "CorruptedBatches"]
 
@@ -62,6 +62,7 @@ def fit_autoencoder(
     log_every: int = 1,
     prefix: str = "",
     seed: int | None = None,
+    callbacks: list | None = None,
 ):
     """Compile ``model`` with Adam + cosine decay and train it to reconstruct its input.
 
@@ -79,6 +80,8 @@ def fit_autoencoder(
         Print a line every ``log_every`` epochs (0 for silence).
     seed : int, optional
         Re-seed Keras before training, for reproducible comparisons.
+    callbacks : list of keras.callbacks.Callback, optional
+        Extra callbacks, e.g. ``keras.callbacks.EarlyStopping(restore_best_weights=True)``.
 
     Returns
     -------
@@ -101,7 +104,9 @@ def fit_autoencoder(
         keras.utils.set_random_seed(check_positive_int(seed, "seed", minimum=0))
     steps = math.ceil(len(x_train) / batch_size)
     model.compile(optimizer=cosine_adam(learning_rate, epochs, steps), loss=loss)
-    callbacks = [EpochLogger(log_every, prefix)] if log_every else []
+    if callbacks is not None and not all(isinstance(c, keras.callbacks.Callback) for c in callbacks):
+        raise TypeError(f"callbacks: expected a list of keras.callbacks.Callback, got {callbacks!r}")
+    callbacks = ([EpochLogger(log_every, prefix)] if log_every else []) + list(callbacks or [])
     return model.fit(
         x_train,
         y_train,

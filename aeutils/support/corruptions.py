@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from .validation import check_array, check_choice, check_positive_int, check_probability
+from ..core.validation import check_array, check_choice, check_positive_int, check_probability
 
 __all__ = [
     "KINDS",

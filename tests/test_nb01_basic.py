@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from aeutils.models import build_dense_autoencoder, build_linear_autoencoder, count_params, load_model, save_model
-from aeutils.training import EpochLogger, cosine_adam, fit_autoencoder
+from aeutils.common.training import EpochLogger, cosine_adam, fit_autoencoder
+from aeutils.core.saving import load_model, save_model
+from aeutils.lessons.nb01_basic import build_dense_autoencoder
 
 
 def test_dense_autoencoder_shapes_and_composition():
@@ -13,13 +14,13 @@ def test_dense_autoencoder_shapes_and_composition():
     out = ae.predict(x, verbose=0)
     assert out.shape == (5, 28, 28) and out.min() >= 0 and out.max() <= 1
     np.testing.assert_allclose(dec.predict(z, verbose=0), out, atol=1e-6)
-    assert count_params(ae) == count_params(enc) + count_params(dec)
-    assert count_params(ae) == (784 * 32 + 32) + (32 * 8 + 8) + (8 * 32 + 32) + (32 * 784 + 784)
+    assert ae.count_params() == enc.count_params() + dec.count_params()
+    assert ae.count_params() == (784 * 32 + 32) + (32 * 8 + 8) + (8 * 32 + 32) + (32 * 784 + 784)
 
 
 def test_linear_autoencoder_has_no_hidden_layers():
-    ae, enc, dec = build_linear_autoencoder(4, input_shape=(10,))
-    assert count_params(enc) == 10 * 4 + 4 and count_params(dec) == 4 * 10 + 10
+    ae, enc, dec = build_dense_autoencoder(4, (10,), hidden=(), activation=None, output_activation=None)
+    assert enc.count_params() == 10 * 4 + 4 and dec.count_params() == 4 * 10 + 10
 
 
 @pytest.mark.parametrize(
@@ -37,9 +38,16 @@ def test_builder_rejects_bad_arguments(kwargs, exc, text):
         build_dense_autoencoder(**kwargs)
 
 
-def test_count_params_rejects_non_model():
-    with pytest.raises(TypeError, match="model: expected a Keras model"):
-        count_params("model")
+def test_fit_accepts_extra_callbacks_and_rejects_others():
+    import keras
+
+    ae, _, _ = build_dense_autoencoder(2, input_shape=(4,), hidden=())
+    x = np.random.default_rng(0).random((64, 4)).astype("float32")
+    stop = keras.callbacks.EarlyStopping(patience=0, min_delta=10.0)  # stops after the 2nd epoch
+    hist = fit_autoencoder(ae, x, x[:8], epochs=50, batch_size=16, log_every=0, callbacks=[stop])
+    assert len(hist.history["loss"]) == 2
+    with pytest.raises(TypeError, match="callbacks: expected a list"):
+        fit_autoencoder(ae, x, epochs=1, callbacks=["stop"])
 
 
 def test_fit_reduces_loss_and_logs(capsys):
@@ -100,12 +108,12 @@ def test_input_mean_centres_and_survives_save(tmp_path):
     np.testing.assert_allclose(enc.predict(x, verbose=0), (x.reshape(3, 16) - 0.5) @ w + b, atol=1e-5)
     again = load_model(save_model(ae, tmp_path / "c.keras"))
     np.testing.assert_allclose(again.predict(x, verbose=0), ae.predict(x, verbose=0), atol=1e-6)
-    with pytest.raises(ValueError, match="input_mean: expected 16 values"):
+    with pytest.raises(ValueError, match="input_mean: expected shape"):
         build_dense_autoencoder(2, input_shape=(4, 4), input_mean=np.zeros(3))
 
 
 def test_training_is_deterministic_after_setup():
-    from aeutils.runtime import setup
+    from aeutils.core.runtime import setup
 
     x = np.random.default_rng(3).random((128, 8, 8)).astype("float32")
 

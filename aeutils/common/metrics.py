@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_array
+from ..core.validation import check_array
 
 __all__ = ["per_image_mse", "mean_mse", "per_image_psnr", "per_image_ssim"]
 

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_array", "check_positive_int", "check_probability", "check_choice"]
+__all__ = ["check_array", "check_positive_int", "check_probability", "check_choice", "check_int_tuple"]
 
 
 def _describe(x) -> str:
@@ -129,3 +129,12 @@ def check_choice(value, name: str, choices) -> str:
     if value not in choices:
         raise ValueError(f"{name}: expected one of {sorted(choices)}, got {value!r}")
     return value
+
+
+def check_int_tuple(value, name: str, *, minimum: int = 1, allow_empty: bool = True) -> tuple[int, ...]:
+    """Return ``value`` as a tuple of ints ``>= minimum`` (layer widths, shapes); a list or tuple is expected."""
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name}: expected a tuple of integers >= {minimum}, got {_describe(value)}")
+    if not value and not allow_empty:
+        raise ValueError(f"{name}: expected at least one integer, got an empty {type(value).__name__}")
+    return tuple(check_positive_int(v, name, minimum=minimum) for v in value)

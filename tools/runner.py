@@ -14,11 +14,11 @@ import sys
 import time
 from pathlib import Path
 
-from .report import write_results_table
+from aeutils.core.records import write_results_table
 
 __all__ = ["run_notebook", "strip_backend_noise", "main"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
 
 # TensorFlow's C++ start-up lines ("I0000 00:00:... port.cc:153] oneDNN ...", the absl preamble),
 # which it writes to stderr before any logging setting applies.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .validation import check_array
+from ..core.validation import check_array
 
 __all__ = ["reconstruction_grid", "image_grid", "training_curves", "latent_scatter", "metric_vs_code_size"]
 
