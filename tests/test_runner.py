@@ -39,6 +39,23 @@ def test_main_reports_failure_and_rebuilds_table(tmp_path, monkeypatch, capsys):
     assert (results / "RESULTS.md").is_file()
 
 
+def test_failed_run_leaves_notebook_and_record_untouched(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results"
+    results.mkdir()
+    record = results / "98_demo.json"
+    record.write_text(json.dumps({"mode": "full", "seconds": 1, "metrics": {"a": {"value": 1.0}}}))
+    monkeypatch.setattr("tools.runner.ROOT", tmp_path)
+    cells = ["import aeutils", "rec = aeutils.Recorder('98_demo')", "rec.record('a', 2.0, split='test')", "raise RuntimeError('boom')"]
+    nb = _notebook(tmp_path / "98_demo.ipynb", cells)
+    before_nb, before_rec = nb.read_bytes(), record.read_bytes()
+    assert main([str(nb), "--timeout", "120"]) == 1
+    out = capsys.readouterr().out
+    assert nb.read_bytes() == before_nb and record.read_bytes() == before_rec
+    assert (tmp_path / "build" / "failed" / "98_demo.ipynb").is_file()
+    assert json.loads((tmp_path / "build" / "failed" / "98_demo.json").read_text())["metrics"]["a"]["value"] == 2.0
+    assert "partial notebook kept at" in out and "\x1b[" not in out
+
+
 def test_strip_backend_noise_keeps_real_output():
     from tools.runner import strip_backend_noise
 

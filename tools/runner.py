@@ -3,6 +3,9 @@
 Full mode writes each notebook's outputs back into it and its metrics into
 ``results/``; ``--fast`` runs copies under ``build/fast/`` with
 ``AEUTILS_FAST=1`` so the committed notebooks and results stay untouched.
+A notebook and its record are replaced only when every cell ran: a failed or
+interrupted run leaves both as they were and keeps the partial notebook and
+record under ``build/failed/``.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # TensorFlow's C++ start-up lines ("I0000 00:00:... port.cc:153] oneDNN ...", the absl preamble),
 # which it writes to stderr before any logging setting applies.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # terminal colours in nbclient's error text
 _NOISE = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     r"|[IWE]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] .*)$"
@@ -52,8 +57,27 @@ def strip_backend_noise(nb) -> int:
     return removed
 
 
-def run_notebook(src: Path, dest: Path, timeout: int = 3600) -> float:
-    """Execute notebook ``src`` (cwd = its folder), write it to ``dest``; return seconds taken."""
+def _atomic_write_notebook(nb, dest: Path) -> None:
+    import nbformat
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            nbformat.write(nb, fh)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_notebook(src: Path, dest: Path, timeout: int = 3600, failed_dest: Path | None = None) -> float:
+    """Execute notebook ``src`` (cwd = its folder) and write it to ``dest``; return seconds taken.
+
+    ``dest`` is written (atomically) only when every cell ran. When a cell fails or the run is
+    interrupted, ``dest`` is left untouched; the partial notebook goes to ``failed_dest`` (if given)
+    and the error is raised again.
+    """
     import nbformat
     from nbclient import NotebookClient
 
@@ -79,18 +103,33 @@ def run_notebook(src: Path, dest: Path, timeout: int = 3600) -> float:
     start = time.perf_counter()
     try:
         client.execute()
-    finally:
+    except BaseException:
         print()
-        strip_backend_noise(nb)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_suffix(".ipynb.tmp")
-        nbformat.write(nb, tmp)
-        os.replace(tmp, dest)
+        if failed_dest is not None:
+            strip_backend_noise(nb)
+            _atomic_write_notebook(nb, Path(failed_dest))
+            print(f"   partial notebook kept at {failed_dest}; {dest} is unchanged", flush=True)
+        raise
+    print()
+    strip_backend_noise(nb)
+    _atomic_write_notebook(nb, dest)
     return time.perf_counter() - start
 
 
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _keep(staging: Path, failed_dir: Path) -> None:
+    """Move a failed run's partial records beside its partial notebook."""
+    for record in staging.glob("*.json"):
+        os.replace(record, _mkdir(failed_dir) / record.name)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
 def main(argv=None) -> int:
-    """Command-line entry: ``python -m aeutils.runner [--fast] NOTEBOOK...``."""
+    """Command-line entry: ``python -m tools.runner [--fast] NOTEBOOK...``."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--fast", action="store_true", help="fast mode, into build/fast/")
@@ -107,19 +146,33 @@ def main(argv=None) -> int:
         os.environ.pop("AEUTILS_FAST", None)
         out_dir = None
         results = ROOT / "results"
+    failed_dir = ROOT / "build" / "failed"
     total = time.perf_counter()
     failed = []
     for i, nb in enumerate(args.notebooks, 1):
         dest = (out_dir / nb.name) if out_dir else nb
         print(f"[{i}/{len(args.notebooks)}] {nb.name} ({'fast' if args.fast else 'full'} mode) ...", flush=True)
+        # The notebook's Recorder writes into a staging folder; its record replaces results/ only on success.
+        staging = Path(tempfile.mkdtemp(prefix="records-", dir=_mkdir(ROOT / "build")))
+        os.environ["AEUTILS_RESULTS_DIR"] = str(staging)
         try:
-            seconds = run_notebook(nb, dest, timeout=args.timeout)
+            seconds = run_notebook(nb, dest, timeout=args.timeout, failed_dest=failed_dir / nb.name)
+        except KeyboardInterrupt:
+            print(f"   INTERRUPTED: {dest} and {results} are unchanged", flush=True)
+            _keep(staging, failed_dir)
+            raise
         except Exception as exc:  # report, keep going, fail at the end
-            print(f"   FAILED: {type(exc).__name__}: {str(exc)[-2000:]}", flush=True)
+            print(f"   FAILED: {type(exc).__name__}: {_ANSI.sub('', str(exc))[-2000:]}", flush=True)
+            _keep(staging, failed_dir)
             failed.append(nb.name)
             continue
+        for record in sorted(staging.glob("*.json")):
+            _mkdir(results)
+            shutil.copy2(record, results / f".{record.name}.tmp")
+            os.replace(results / f".{record.name}.tmp", results / record.name)
+        shutil.rmtree(staging, ignore_errors=True)
         print(f"   done in {seconds:.0f} s -> {dest}", flush=True)
-    if results.exists():
+    if results.exists() and any(results.glob("*.json")):
         print(f"results table: {write_results_table(results)}")
     print(f"total {time.perf_counter() - total:.0f} s; {len(failed)} failed {failed if failed else ''}")
     return 1 if failed else 0
