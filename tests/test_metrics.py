@@ -45,3 +45,20 @@ def test_metric_errors():
         per_image_ssim(a + 0.1, a, data_range=-1)
     with pytest.raises(ValueError, match="x_true: expected 3 or 4 dimensions"):
         per_image_psnr(np.zeros((2, 16)), np.zeros((2, 16)))
+
+
+def test_metrics_refuse_silent_nonsense():
+    rng = np.random.default_rng(0)
+    a = rng.random((2, 28, 28, 1))
+    with pytest.raises(ValueError, match="x_pred: expected the shape of x_true"):
+        per_image_ssim(a, a.transpose(0, 3, 1, 2))  # channels-first against channels-last
+    with pytest.raises(ValueError, match=r"x_true: expected values in \[0.0, 1.0\]"):
+        per_image_ssim((a * 255).astype(np.uint8), (a * 255).astype(np.uint8))  # uint8 with data_range=1
+    assert per_image_psnr((a * 255).astype(np.uint8), (a * 255).astype(np.uint8), data_range=255).shape == (2,)
+    with pytest.raises(ValueError, match="x_pred: expected values in"):
+        per_image_psnr(a, a + 1.5)
+    with pytest.raises(ValueError, match="7x7"):
+        per_image_ssim(np.zeros((2, 5, 5)), np.zeros((2, 5, 5)))
+    with pytest.raises(ValueError, match="data_range"):
+        per_image_psnr(a, a, data_range=float("inf"))
+    assert per_image_psnr(a, a, data_range=np.float32(1.0)).shape == (2,)
