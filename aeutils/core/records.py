@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .files import atomic_write_text
 from .runtime import is_fast
 
 __all__ = ["Recorder", "results_dir", "load_results", "build_results_table", "write_results_table"]
@@ -100,10 +101,7 @@ class Recorder:
             "seconds": round(time.perf_counter() - self._start, 1),
             "metrics": self.metrics,
         }
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, self.path)
-        return self.path
+        return atomic_write_text(self.path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
     def __repr__(self) -> str:
         return f"Recorder({self.notebook!r}, mode={self.mode!r}, {len(self.metrics)} metrics -> {self.path})"
@@ -164,7 +162,7 @@ def build_results_table(results: dict[str, dict]) -> str:
 def write_results_table(directory: str | os.PathLike | None = None) -> Path:
     """Rebuild ``RESULTS.md`` in ``directory`` from its JSON records; return its path."""
     directory = Path(directory) if directory is not None else results_dir(fast=False)
-    directory.mkdir(parents=True, exist_ok=True)
-    out = directory / "RESULTS.md"
-    out.write_text(build_results_table(load_results(directory)))
-    return out
+    records = load_results(directory) if directory.is_dir() else {}
+    if not records:
+        raise FileNotFoundError(f"directory: no results records (*.json) in {str(directory)!r}; RESULTS.md left as it was")
+    return atomic_write_text(directory / "RESULTS.md", build_results_table(records))

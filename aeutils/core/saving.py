@@ -3,31 +3,30 @@ from __future__ import annotations
 
 import keras
 
+from .files import atomic_path, check_path
+
 __all__ = ["save_model", "load_model"]
 
 
 def save_model(model, path, *, overwrite: bool = False):
-    """Save a Keras model to a ``.keras`` file; refuse to replace an existing file unless ``overwrite``."""
-    from pathlib import Path
+    """Save a Keras model to a ``.keras`` file; refuse to replace an existing file unless ``overwrite``.
 
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ValueError(f"path: expected a file name ending in '.keras', got {str(path)!r}")
-    if not hasattr(model, "save"):
+    The model is written to a temporary file beside ``path`` and moved into place when complete, so a save
+    that fails leaves no partial or empty file behind and an existing file untouched.
+    """
+    path = check_path(path, suffix=".keras")
+    if not isinstance(model, keras.Model):
         raise TypeError(f"model: expected a Keras model, got {type(model).__name__}")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"path: {str(path)!r} already exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path, overwrite=True)
+    with atomic_path(path, overwrite=overwrite) as tmp:  # a failed save leaves the old file as it was
+        model.save(tmp)
     return path
 
 
 def load_model(path, custom_objects=None):
     """Load a ``.keras`` model with ``safe_mode=True``; clear errors for missing or corrupt files."""
     import zipfile
-    from pathlib import Path
 
-    path = Path(path)
+    path = check_path(path, suffix=".keras")
     if not path.is_file():
         raise FileNotFoundError(f"path: expected an existing .keras file, got {str(path)!r}")
     if not zipfile.is_zipfile(path):
