@@ -124,3 +124,15 @@ def test_training_is_deterministic_after_setup():
         return ae.predict(x[:4], verbose=0)
 
     np.testing.assert_array_equal(train_once(), train_once())
+
+
+def test_fit_compares_data_and_model_shapes_up_front():
+    ae, _, _ = build_dense_autoencoder(2, input_shape=(4,), hidden=())
+    with pytest.raises(ValueError, match=r"x_train: model 'dense_ae' expects samples of shape \(4,\), got \(5,\)"):
+        fit_autoencoder(ae, np.zeros((8, 5), "float32"), epochs=1)
+    with pytest.raises(ValueError, match="learning_rate"):
+        fit_autoencoder(ae, np.zeros((8, 4), "float32"), epochs=1, learning_rate=float("inf"))
+    with pytest.raises(ValueError, match="final_fraction"):
+        fit_autoencoder(ae, np.zeros((8, 4), "float32"), epochs=1, final_fraction=2.0)
+    hist = fit_autoencoder(ae, np.zeros((8, 4), "float32"), epochs=1, learning_rate=np.float32(1e-3), log_every=0)
+    assert len(hist.history["loss"]) == 1

@@ -1,4 +1,5 @@
 import json
+import os
 
 import nbformat
 import pytest
@@ -74,3 +75,34 @@ def test_strip_backend_noise_keeps_real_output():
     outs = nb.cells[0].outputs
     assert len(outs) == 2 and outs[0]["text"] == "UserWarning: real warning\n"
     assert outs[1]["name"] == "stdout"
+
+
+def test_sigint_leaves_notebook_and_record_untouched(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    results = tmp_path / "results"
+    results.mkdir()
+    record = results / "97_demo.json"
+    record.write_text(json.dumps({"mode": "full", "seconds": 1, "metrics": {"a": {"value": 1.0}}}))
+    cells = ["import aeutils", "rec = aeutils.Recorder('97_demo')\nrec.record('a', 2.0, split='test')",
+             "import time\ntime.sleep(120)"]
+    nb = _notebook(tmp_path / "97_demo.ipynb", cells)
+    before_nb, before_rec = nb.read_bytes(), record.read_bytes()
+    code = (f"import sys, pathlib, tools.runner as r; r.ROOT = pathlib.Path({str(tmp_path)!r}); "
+            f"sys.exit(r.main([{str(nb)!r}, '--timeout', '300']))")
+    proc = subprocess.Popen([sys.executable, "-u", "-c", code], cwd=root, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    seen, deadline = "", time.time() + 120
+    while "cell 2/3" not in seen and time.time() < deadline:  # the sleeping cell is running
+        seen += proc.stdout.read(1)
+    proc.send_signal(signal.SIGINT)
+    out = seen + proc.communicate(timeout=120)[0]
+    assert proc.returncode == 130
+    assert "INTERRUPTED" in out
+    assert nb.read_bytes() == before_nb and record.read_bytes() == before_rec
+    assert (tmp_path / "build" / "failed" / "97_demo.ipynb").is_file()

@@ -59,3 +59,20 @@ def test_check_choice():
     assert check_choice("a", "mode", {"a", "b"}) == "a"
     with pytest.raises(ValueError, match=r"mode: expected one of \['a', 'b'\], got 'c'"):
         check_choice("c", "mode", {"a", "b"})
+
+
+def test_check_choice_names_the_argument_for_any_type():
+    with pytest.raises(ValueError, match=r"mode: expected one of \['a', 'b'\], got \['a'\]"):
+        check_choice(["a"], "mode", {"a", "b"})
+    with pytest.raises(ValueError, match="mode: expected one of"):
+        check_choice(None, "mode", ("a", "b"))
+
+
+def test_check_int_tuple():
+    from aeutils.core.validation import check_int_tuple
+
+    assert check_int_tuple([3, 4], "hidden") == (3, 4)
+    with pytest.raises(TypeError, match="hidden: expected a tuple of integers"):
+        check_int_tuple(5, "hidden")
+    with pytest.raises(ValueError, match="input_shape: expected at least one"):
+        check_int_tuple((), "input_shape", allow_empty=False)

@@ -13,6 +13,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -103,12 +104,16 @@ def run_notebook(src: Path, dest: Path, timeout: int = 3600, failed_dest: Path |
     start = time.perf_counter()
     try:
         client.execute()
-    except BaseException:
+    except BaseException as exc:
         print()
         if failed_dest is not None:
             strip_backend_noise(nb)
             _atomic_write_notebook(nb, Path(failed_dest))
             print(f"   partial notebook kept at {failed_dest}; {dest} is unchanged", flush=True)
+        # nbclient (0.11) catches SIGINT/SIGTERM itself, shuts the kernel down and lets the cell fail with
+        # another error; the future its handler leaves behind tells an interrupt from a failing cell.
+        if not isinstance(exc, KeyboardInterrupt) and hasattr(client, "_async_cleanup_kernel_future"):
+            raise KeyboardInterrupt("interrupted by a signal") from exc
         raise
     print()
     strip_backend_noise(nb)
@@ -147,6 +152,13 @@ def main(argv=None) -> int:
         out_dir = None
         results = ROOT / "results"
     failed_dir = ROOT / "build" / "failed"
+    interrupted = []
+
+    def on_sigint(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
     total = time.perf_counter()
     failed = []
     for i, nb in enumerate(args.notebooks, 1):
@@ -157,13 +169,16 @@ def main(argv=None) -> int:
         os.environ["AEUTILS_RESULTS_DIR"] = str(staging)
         try:
             seconds = run_notebook(nb, dest, timeout=args.timeout, failed_dest=failed_dir / nb.name)
-        except KeyboardInterrupt:
-            print(f"   INTERRUPTED: {dest} and {results} are unchanged", flush=True)
+        except BaseException as exc:
             _keep(staging, failed_dir)
-            raise
-        except Exception as exc:  # report, keep going, fail at the end
+            # nbclient may turn Ctrl-C into another exception: the flag set by the handler decides
+            if interrupted or isinstance(exc, KeyboardInterrupt):
+                print(f"   INTERRUPTED: {dest} and {results} are unchanged; stopping", flush=True)
+                return 130
+            if not isinstance(exc, Exception):
+                raise
+            # report, keep going, fail at the end
             print(f"   FAILED: {type(exc).__name__}: {_ANSI.sub('', str(exc))[-2000:]}", flush=True)
-            _keep(staging, failed_dir)
             failed.append(nb.name)
             continue
         for record in sorted(staging.glob("*.json")):

@@ -11,11 +11,10 @@ import numbers
 import time
 
 import keras
-import numpy as np
 
 from ..core.validation import check_array, check_positive_int, check_probability
 
-__all__ = ["fit_autoencoder", "cosine_adam", "EpochLogger", "CorruptedBatches"]
+__all__ = ["fit_autoencoder", "cosine_adam", "EpochLogger"]
 
 
 def cosine_adam(learning_rate: float, epochs: int, steps_per_epoch: int, final_fraction: float = 0.02):
@@ -77,7 +76,7 @@ def fit_autoencoder(
         The autoencoder (or any model trained the same way).
     x_train : array, list of arrays, or keras.utils.PyDataset
         Training inputs. The targets default to the inputs themselves (``y_train`` overrides them, e.g.
-        clean targets for noisy inputs). A ``PyDataset`` (e.g. :class:`CorruptedBatches`) yields its own
+        clean targets for noisy inputs). A ``PyDataset`` (e.g. notebook 03's ``CorruptedBatches``) yields its own
         ``(inputs, targets)`` batches, so ``y_train`` and ``batch_size`` do not apply.
     x_val, y_val : arrays, optional
         Validation inputs and targets (``y_val`` defaults to ``x_val``), for the ``val_*`` curves.
@@ -112,11 +111,13 @@ def fit_autoencoder(
         n = len(inputs[0])
         if any(len(x) != n for x in inputs):
             raise ValueError(f"x_train: expected arrays of one length, got {[len(x) for x in inputs]}")
-        y_train = x_train if y_train is None else check_array(y_train, "y_train", dtype_kind="f")
-        if len(y_train) != n:
-            raise ValueError(f"y_train: expected {n} targets like x_train, got {len(y_train)}")
+        y_train = x_train if y_train is None else check_array(y_train, "y_train", dtype_kind="fiu")  # int targets: class ids
+        n_y = len(y_train[0]) if isinstance(y_train, (list, tuple)) else len(y_train)  # list inputs as targets
+        if n_y != n:
+            raise ValueError(f"y_train: expected {n} targets like x_train, got {n_y}")
         batch_size = check_positive_int(batch_size, "batch_size")
         steps = math.ceil(n / batch_size)
+        _check_model_inputs(model, inputs)
     validation = None
     if x_val is not None:
         if isinstance(x_val, (list, tuple)):
@@ -125,7 +126,7 @@ def fit_autoencoder(
             x_val = check_array(x_val, "x_val", dtype_kind="f")
             if not dataset and not multi and x_val.shape[1:] != inputs[0].shape[1:]:
                 raise ValueError(f"x_val: expected samples of shape {inputs[0].shape[1:]} like x_train, got {x_val.shape[1:]}")
-        y_val = x_val if y_val is None else check_array(y_val, "y_val", dtype_kind="f")
+        y_val = x_val if y_val is None else check_array(y_val, "y_val", dtype_kind="fiu")
         validation = (x_val, y_val)
     epochs = check_positive_int(epochs, "epochs")
     spe = check_positive_int(steps_per_execution, "steps_per_execution")
@@ -141,51 +142,27 @@ def fit_autoencoder(
                      shuffle=True, verbose=0, callbacks=callbacks)
 
 
-class CorruptedBatches(keras.utils.PyDataset):
-    """Batches of ``(corrupt(clean), clean)`` with a fresh, seeded corruption every epoch.
+def _check_model_inputs(model, inputs):
+    """Compare the data's per-sample shapes with a functional model's inputs before Keras does, cryptically."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model: expected a keras.Model, got {type(model).__name__}")
+    try:
+        expected = model.input_shape
+    except (AttributeError, ValueError):  # a subclassed model that is not built yet: Keras checks later
+        return
+    expected = expected if isinstance(expected, list) else [expected]
+    if len(expected) != len(inputs):
+        raise ValueError(f"x_train: model {model.name!r} takes {len(expected)} inputs, got {len(inputs)} arrays")
+    for shape, x in zip(expected, inputs):
+        want = tuple(shape[1:])
+        if len(want) != x.ndim - 1 or any(w is not None and w != g for w, g in zip(want, x.shape[1:])):
+            raise ValueError(f"x_train: model {model.name!r} expects samples of shape {want}, got {x.shape[1:]}")
 
-    Pre-computing one noisy copy of the training set lets a network memorise that
-    particular noise; drawing new noise each epoch is free data augmentation.
-    The batch order and the noise depend only on ``seed``, the epoch and the
-    batch index, so training is reproducible.
 
-    Parameters
-    ----------
-    clean : array (N, ...) in [0, 1], e.g. images (N, H, W, C)
-    corrupt : callable ``corrupt(x, seed=numpy.random.Generator) -> array like x``
-        E.g. ``lambda x, seed: corruptions.gaussian_noise(x, 0.2, seed=seed)`` (notebook 03), or
-        a fresh stochastic binarisation ``lambda x, seed: seed.random(x.shape) < x`` (notebook 04).
-    batch_size : int
-    seed : int
-    """
+def __getattr__(name):
+    # CorruptedBatches moved to notebook 03's lesson module; kept importable from here while aeutils.vae uses it
+    if name == "CorruptedBatches":
+        from ..lessons.nb03_denoising import CorruptedBatches
 
-    def __init__(self, clean, corrupt, *, batch_size: int = 64, seed: int = 0, **kwargs):
-        super().__init__(**kwargs)
-        self.clean = check_array(clean, "clean", dtype_kind="f", value_range=(0.0, 1.0)).astype(np.float32)
-        if not callable(corrupt):
-            raise TypeError(f"corrupt: expected a callable corrupt(x, seed=rng), got {type(corrupt).__name__}")
-        self.corrupt = corrupt
-        self.batch_size = check_positive_int(batch_size, "batch_size")
-        self.seed = check_positive_int(seed, "seed", minimum=0)
-        if self.clean.ndim < 2 or not len(self.clean):
-            raise ValueError(f"clean: expected a non-empty batch of samples (N, ...), got shape {self.clean.shape}")
-        self.epoch = 0
-        self._order = np.random.default_rng([self.seed, 0]).permutation(len(self.clean))
-
-    def __len__(self):
-        return math.ceil(len(self.clean) / self.batch_size)
-
-    def __getitem__(self, index):
-        if not 0 <= index < len(self):
-            raise IndexError(f"index: expected 0 <= index < {len(self)}, got {index}")
-        idx = self._order[index * self.batch_size:(index + 1) * self.batch_size]
-        target = self.clean[idx]
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        noisy = np.asarray(self.corrupt(target, seed=rng), dtype=np.float32)
-        if noisy.shape != target.shape:
-            raise ValueError(f"corrupt: expected an output of shape {target.shape}, got {noisy.shape}")
-        return noisy, target
-
-    def on_epoch_end(self):
-        self.epoch += 1
-        self._order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.clean))
+        return CorruptedBatches
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_array", "check_positive_int", "check_probability", "check_choice", "check_int_tuple"]
+__all__ = ["check_array", "check_positive_int", "check_probability", "check_choice", "check_int_tuple", "check_number"]
 
 
 def _describe(x) -> str:
@@ -125,8 +125,12 @@ def check_probability(value, name: str, *, inclusive: bool = True) -> float:
 
 
 def check_choice(value, name: str, choices) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise naming the options."""
-    if value not in choices:
+    """Return ``value`` if it is one of ``choices``, else raise naming the options (any type of ``value``)."""
+    try:
+        ok = value in choices
+    except TypeError:  # an unhashable value (a list) against a set or dict of choices
+        ok = False
+    if not ok:
         raise ValueError(f"{name}: expected one of {sorted(choices)}, got {value!r}")
     return value
 
@@ -138,3 +142,15 @@ def check_int_tuple(value, name: str, *, minimum: int = 1, allow_empty: bool = T
     if not value and not allow_empty:
         raise ValueError(f"{name}: expected at least one integer, got an empty {type(value).__name__}")
     return tuple(check_positive_int(v, name, minimum=minimum) for v in value)
+
+
+def check_number(value, name: str, *, minimum: float | None = None, positive: bool = False) -> float:
+    """Return ``value`` as a float if it is a finite real number (numpy scalars too) ``>= minimum`` (``> 0`` if ``positive``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a finite number, got {_describe(value)}")
+    value = float(value)
+    low_ok = minimum is None or value >= minimum
+    if not np.isfinite(value) or not low_ok or (positive and value <= 0):
+        want = "> 0" if positive else ("" if minimum is None else f">= {minimum}")
+        raise ValueError(f"{name}: expected a finite number {want}, got {value}".replace("  ", " "))
+    return value
