@@ -20,8 +20,9 @@ for HNSW), picks the smallest
 ``nprobe`` (or ``efSearch``) whose recall@10 on the tuning queries reaches
 ``--target`` and then, on the measurement queries, records
 
-* ``recall10_<size>``: mean fraction of the exact 10 nearest neighbours that the
-  approximate index returns;
+* ``recall10_<size>``: the *neighbour* recall@10, the mean fraction of the exact 10
+  nearest neighbours that the approximate index returns (not the label-based recall@k
+  of notebook 06's retrieval metrics);
 * ``exact_latency_ms_<size>`` and ``approx_latency_ms_<size>``: median latency
   of one query at a time (batch size 1), in milliseconds.
 
@@ -44,8 +45,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aeutils import search  # noqa: E402
 from aeutils.core.data import load_fashion_mnist  # noqa: E402
+from aeutils.core.files import atomic_write_text  # noqa: E402
+from aeutils.support.vector_index import VectorIndex, set_threads  # noqa: E402
 from tools.bench_report import write_section  # noqa: E402
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -113,7 +115,7 @@ def main(argv=None) -> int:
         if s not in SIZES:
             parser.error(f"--sizes: expected names from {list(SIZES)}, got {s!r}")
 
-    search.set_threads(args.threads)
+    set_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     t0 = time.perf_counter()
     data = load_fashion_mnist()
@@ -137,13 +139,13 @@ def main(argv=None) -> int:
         n = SIZES[name]
         db = database[:n]
         t = time.perf_counter()
-        exact = search.VectorIndex(DIM, kind="exact")
+        exact = VectorIndex(DIM, kind="exact")
         exact.add(db)
         _, truth_tune = exact.search(tune_q, 10)
         _, truth_test = exact.search(test_q, 10)
         if args.approx == "ivf":
             nlist = int(2 ** round(np.log2(np.sqrt(n))))
-            approx = search.VectorIndex(DIM, kind="ivf", nlist=nlist)
+            approx = VectorIndex(DIM, kind="ivf", nlist=nlist)
             t_build = time.perf_counter()
             sample = db[np.random.default_rng(args.seed).permutation(n)[: 64 * nlist]]
             approx.train(sample)  # k-means cells on a sample of 64 vectors per cell
@@ -152,7 +154,7 @@ def main(argv=None) -> int:
             grid = [g for g in grid if g <= nlist]
             settings = {"nlist": nlist}
         else:
-            approx = search.VectorIndex(DIM, kind="hnsw", hnsw_m=32, ef_construction=80)
+            approx = VectorIndex(DIM, kind="hnsw", hnsw_m=32, ef_construction=80)
             t_build = time.perf_counter()
             approx.add(db)
             knob, grid = "ef_search", [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 512]
@@ -213,8 +215,7 @@ def main(argv=None) -> int:
             "total_seconds": round(time.perf_counter() - t0, 1),
         },
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(payload, indent=2) + "\n")
+    atomic_write_text(args.out, json.dumps(payload, indent=2) + "\n")  # a unique temporary file, moved into place
     write_section(args.md, "search", render_markdown(payload, sizes))
     print(f"wrote {args.out} and {args.md}")
     return 0
@@ -230,9 +231,10 @@ def render_markdown(payload: dict, sizes: list[str]) -> str:
         f"Latency: {cfg['latency']} ({cfg['measure_queries']} queries), FAISS {cfg['faiss']} with "
         f"{cfg['faiss_threads']} thread(s) for both indexes, on a machine with {cfg['cpu_count']} CPU cores "
         "shared with other jobs. The approximate index's knob is tuned on "
-        f"{cfg['tune_queries']} separate queries to reach recall@10 >= {cfg['tune_target_recall10']}.",
+        f"{cfg['tune_queries']} separate queries to reach neighbour recall@10 (the share of the exact 10 nearest "
+        f"neighbours returned) >= {cfg['tune_target_recall10']}.",
         "",
-        "| vectors | approximate index | recall@10 | exact ms/query | approx. ms/query | speed-up | build s |",
+        "| vectors | approximate index | neighbour recall@10 | exact ms/query | approx. ms/query | speed-up | build s |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in sizes:
