@@ -151,6 +151,6 @@ def check_number(value, name: str, *, minimum: float | None = None, positive: bo
     value = float(value)
     low_ok = minimum is None or value >= minimum
     if not np.isfinite(value) or not low_ok or (positive and value <= 0):
-        want = "> 0" if positive else ("" if minimum is None else f">= {minimum}")
-        raise ValueError(f"{name}: expected a finite number {want}, got {value}".replace("  ", " "))
+        want = " > 0" if positive else ("" if minimum is None else f" >= {minimum}")
+        raise ValueError(f"{name}: expected a finite number{want}, got {value}")
     return value
