@@ -7,11 +7,14 @@
 #   make lint           ruff over aeutils, tests, notebooks, bench and tools
 #   make lessons        regenerate aeutils/lessons/ from the notebooks' #| export cells (nbdev)
 #   make bench          benchmarks (bench/*.py), results into bench/RESULTS.md
+#   make docs           documentation site from the committed notebooks (no execution), build/docs/html
+#   make docs-test      make docs, then every page opened in headless Chromium (docs/check_site.py)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.docs-installed
 NB ?=
 FAST ?=
 TIMEOUT ?= 3600
@@ -69,3 +72,26 @@ bench: $(STAMP)
 
 clean-fast:
 	rm -rf build/fast
+
+# Documentation site: its own pins on top of requirements.txt (a constraint, so no project pin moves).
+.PHONY: docs docs-test browser
+$(DOCS_STAMP): $(STAMP) requirements-docs.txt
+	@echo ">> installing requirements-docs.txt into $(VENV)"
+	$(PY) -m pip install --quiet -r requirements-docs.txt -c requirements.txt
+	@touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(PY) docs/build_site.py
+
+# Headless Chromium and its WebDriver from Debian (root, or passwordless sudo); skipped when present.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	  echo ">> chromium and chromedriver already installed"; \
+	else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo ">> installing chromium and chromium-driver (apt)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+docs-test: docs browser
+	$(PY) docs/check_site.py
