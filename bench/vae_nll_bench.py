@@ -1,7 +1,7 @@
 """Benchmark: the binarized-MNIST NLL of notebook 04's VAE as a function of the training epochs.
 
 Notebook 04 trains a dense VAE (512-256 hidden units, 32-d code, Bernoulli decoder) on
-dynamically binarized MNIST for as many epochs as its 15-minute CPU budget allows and
+dynamically binarized MNIST for as many epochs as its 10-minute CPU budget allows and
 reports the importance-weighted test NLL. This script trains the same recipe for any
 number of epochs, so the epochs the 89.0-nat target needs can be measured, on the CPU
 here or on a GPU machine (any Keras backend, e.g. ``KERAS_BACKEND=jax``)::
@@ -12,10 +12,11 @@ Recipe (as in the notebook): ``aeutils.load_mnist()`` (55,000 training, 5,000 va
 and 10,000 test images); validation and test images binarized once by drawing from
 ``numpy.random.default_rng(2026)`` (training, then validation, then test images, in the
 notebook's order, so the test digits are the notebook's); training images binarized afresh
-for every batch (``fit_vae(resample=...)``, seed 2026); Adam with cosine decay from 2e-3,
+for every batch (notebook 03's fresh-noise batches, ``CorruptedBatches``, seed 2026); Adam with cosine decay from 2e-3,
 batch 64; the decoder's output bias starts at the logit of the mean training digit
 (``data_mean``) and the KL weight is warmed up over the first 5 epochs
-(``kl_warmup_epochs``). ``--plain`` drops both (the recipe before 2026-11-27), so their
+(``kl_warmup_steps``); the bounds for several k use the first k of one set of draws.
+``--plain`` drops both (the recipe before 2026-11-27), so their
 effect can be measured. The weights start from another random state than in the notebook (which trains
 other models first), so the numbers are the recipe's, not the notebook's model's.
 
@@ -38,13 +39,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aeutils  # noqa: E402
-from aeutils import vae  # noqa: E402
+from aeutils.core.files import atomic_write_text  # noqa: E402
+from aeutils.lessons.nb03_denoising import CorruptedBatches  # noqa: E402
+from aeutils.lessons.nb04_vae import (  # noqa: E402
+    binarize,
+    build_dense_vae,
+    elbo,
+    importance_weighted_nll,
+    log_importance_weights,
+    vae_encode,
+)
 from tools.bench_report import write_section  # noqa: E402
-
-
-def fresh_binarization(x, seed):
-    """A new stochastic binarization of grey levels ``x`` from the Generator ``seed``."""
-    return seed.random(x.shape, dtype=np.float32) < x
 
 
 def run(epochs: int, ks: list[int], batch_size: int, learning_rate: float, n_test: int | None,
@@ -55,21 +60,21 @@ def run(epochs: int, ks: list[int], batch_size: int, learning_rate: float, n_tes
     aeutils.setup(42)
     mn = aeutils.load_mnist()
     rng = np.random.default_rng(2026)
-    binarize = lambda x: (rng.random(x.shape, dtype=np.float32) < x).astype("float32")  # noqa: E731
-    binarize(mn.x_train)  # drawn and discarded, as in the notebook, so that the test digits match it
-    mb_val, mb_test = binarize(mn.x_val), binarize(mn.x_test)[:n_test]
+    binarize(mn.x_train, rng)  # drawn and discarded, as in the notebook, so that the test digits match it
+    mb_val, mb_test = binarize(mn.x_val, rng), binarize(mn.x_test, rng)[:n_test]
+    batches = CorruptedBatches(mn.x_train, lambda x, seed: binarize(x, seed), batch_size=batch_size, seed=2026)
     mean = mn.x_train.mean(axis=0) if data_mean else None
-    model = vae.build_dense_vae(32, hidden=(512, 256), likelihood="bernoulli", seed=2, data_mean=mean)
+    model, _, _ = build_dense_vae(32, hidden=(512, 256), likelihood="bernoulli", seed=2, data_mean=mean,
+                                  kl_warmup_steps=round(warmup_epochs * len(batches)))
     start = time.perf_counter()
-    history = vae.fit_vae(model, mn.x_train, mb_val, epochs=epochs, batch_size=batch_size,
-                          learning_rate=learning_rate, log_every=max(1, epochs // 20), prefix="bench ",
-                          resample=fresh_binarization, seed=2026, steps_per_execution=16,
-                          kl_warmup_epochs=warmup_epochs)
+    history = aeutils.fit_autoencoder(model, batches, mb_val, loss=None, epochs=epochs, learning_rate=learning_rate,
+                                      log_every=max(1, epochs // 20), prefix="bench ", steps_per_execution=16)
     train_s = time.perf_counter() - start
     start = time.perf_counter()
-    elbo = vae.elbo(model, mb_test, seed=0)
-    nll = {str(k): float(vae.importance_weighted_nll(model, mb_test, k=k, batch_size=100, seed=0).mean()) for k in ks}
-    z_mean, _ = model.encode(mb_test)
+    neg_elbo = -elbo(model, mb_test, seed=0)
+    log_w = log_importance_weights(model, mb_test, k=max(ks), batch_size=100, seed=0)
+    nll = {str(k): float(importance_weighted_nll(log_w, k).mean()) for k in ks}   # the first k of the same draws
+    z_mean, _ = vae_encode(model, mb_test)
     return {
         "recipe": recipe_name(warmup_epochs, data_mean),
         "epochs": epochs,
@@ -80,7 +85,7 @@ def run(epochs: int, ks: list[int], batch_size: int, learning_rate: float, n_tes
         "n_test": len(mb_test),
         "train_seconds": round(train_s, 1),
         "eval_seconds": round(time.perf_counter() - start, 1),
-        "test_neg_elbo": float(-elbo.mean()),
+        "test_neg_elbo": float(neg_elbo.mean()),
         "test_iw_nll": nll,
         "active_units": int((z_mean.var(axis=0) > 0.01).sum()),
         "train_neg_elbo_per_epoch": [round(float(v), 3) for v in history.history["loss"]],
@@ -144,8 +149,7 @@ def main(argv=None) -> int:
     result = run(args.epochs, args.k, args.batch_size, args.learning_rate, args.n_test, warmup, not args.plain)
     runs = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs[f"{result['epochs']}-{result['backend']}-{result['recipe']}"] = result
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(runs, indent=2) + "\n")
+    atomic_write_text(args.out, json.dumps(runs, indent=2) + "\n")
     write_section(args.md, "vae-nll", render_markdown(runs))
     print(f"{args.epochs} epochs, {result['recipe']}: test IW-NLL {result['test_iw_nll']} nats; "
           f"wrote {args.out} and {args.md}")
