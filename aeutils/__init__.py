@@ -2,7 +2,7 @@
 
 * :mod:`aeutils.core`     plumbing no notebook teaches: runtime and budget, data, records, validation, model files
 * :mod:`aeutils.common`   helpers several notebooks share: the training entry point, image metrics, plots
-* :mod:`aeutils.support`  code the notebooks use but do not teach: corruptions, ...
+* :mod:`aeutils.support`  code the notebooks use but do not teach: corruptions, the FAISS vector index, ...
 * :mod:`aeutils.lessons`  generated from the notebooks' ``#| export`` cells (``make lessons``; do not edit)
 
 This top level re-exports the plumbing every notebook's setup cell uses.
