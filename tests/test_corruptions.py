@@ -1,4 +1,4 @@
-"""Tests for aeutils.support.corruptions (notebook 03)."""
+"""Tests for aeutils.support.corruptions (support code of notebook 03)."""
 from __future__ import annotations
 
 import numpy as np
@@ -28,13 +28,13 @@ def test_gaussian_noise_statistics_seed_and_clip(imgs):
     np.testing.assert_array_equal(C.gaussian_noise(imgs, 0.0, seed=0), imgs)
 
 
-def test_gaussian_noise_per_image_sigma_and_4d(imgs):
-    sig = np.zeros(len(imgs), dtype=np.float32)
-    sig[1] = 0.2
-    noisy = C.gaussian_noise(imgs[..., None], sig, seed=3, clip=False)
-    assert noisy.shape == (64, 28, 28, 1)
-    np.testing.assert_array_equal(noisy[0], imgs[0, ..., None])
-    assert 0.15 < float((noisy[1, ..., 0] - imgs[1]).std()) < 0.25
+def test_gaussian_noise_4d_and_scikit_image(imgs):
+    from skimage.util import random_noise
+
+    noisy = C.gaussian_noise(imgs[..., None], 0.2, seed=3, clip=False)
+    assert noisy.shape == (64, 28, 28, 1) and noisy.dtype == np.float32
+    expected = random_noise(imgs[..., None], mode="gaussian", var=0.04, rng=np.random.default_rng(3), clip=False)
+    np.testing.assert_allclose(noisy, expected, rtol=1e-6)
 
 
 def test_gaussian_noise_does_not_modify_input(imgs):
@@ -50,7 +50,9 @@ def test_gaussian_noise_does_not_modify_input(imgs):
     [
         (dict(sigma=-0.1, seed=0), ValueError),
         (dict(sigma=float("nan"), seed=0), ValueError),
-        (dict(sigma=np.ones(3, dtype=np.float32), seed=0), ValueError),
+        (dict(sigma=float("inf"), seed=0), ValueError),
+        (dict(sigma=np.ones(3, dtype=np.float32), seed=0), TypeError),
+        (dict(sigma=True, seed=0), TypeError),
         (dict(sigma=0.1, seed=-1), ValueError),
         (dict(sigma=0.1, seed=1.5), TypeError),
     ],
@@ -79,8 +81,8 @@ def test_salt_and_pepper_fraction_and_values(imgs):
     only_salt = C.salt_and_pepper(mid, 0.2, seed=0, salt_fraction=1.0)
     assert set(np.unique(only_salt).tolist()) == {0.5, 1.0}
     np.testing.assert_array_equal(out, C.salt_and_pepper(mid, 0.2, seed=0))
-    rgb = C.salt_and_pepper(np.full((4, 8, 8, 3), 0.5, dtype=np.float32), 0.5, seed=1)
-    assert ((rgb == rgb[..., :1]).all(axis=-1)).all()  # all channels of a pixel hit together
+    grey4 = C.salt_and_pepper(mid[:4, ..., None], 0.2, seed=1)
+    assert grey4.shape == (4, 28, 28, 1) and grey4.dtype == np.float32
     with pytest.raises(ValueError, match="amount"):
         C.salt_and_pepper(imgs, 1.5, seed=0)
     with pytest.raises(ValueError, match="salt_fraction"):
@@ -151,3 +153,27 @@ def test_downsample_block_mean(imgs):
         C.downsample(imgs, 3)
     with pytest.raises(ValueError, match="factor"):
         C.downsample(imgs, 0)
+
+
+@pytest.mark.parametrize(
+    "kind, level, err",
+    [
+        ("gaussian", -0.1, ValueError),
+        ("gaussian", float("nan"), ValueError),
+        ("gaussian", "0.1", TypeError),
+        ("salt_pepper", 1.5, ValueError),
+        ("salt_pepper", None, TypeError),
+        ("erase", 2.5, TypeError),
+        ("erase", -1, ValueError),
+        ("erase", True, TypeError),
+    ],
+)
+def test_corrupt_names_level_not_the_inner_argument(imgs, kind, level, err):
+    with pytest.raises(err, match=r"^level\b"):
+        C.corrupt(imgs, kind, level, seed=0)
+
+
+def test_numpy_scalars_are_accepted(imgs):
+    np.testing.assert_allclose(C.corrupt(imgs, "gaussian", np.float32(0.1), seed=0),
+                               C.corrupt(imgs, "gaussian", 0.1, seed=0), atol=1e-6)
+    np.testing.assert_array_equal(C.corrupt(imgs, "erase", np.int64(2), seed=0), C.corrupt(imgs, "erase", 2, seed=0))

@@ -157,12 +157,3 @@ def _check_model_inputs(model, inputs):
         want = tuple(shape[1:])
         if len(want) != x.ndim - 1 or any(w is not None and w != g for w, g in zip(want, x.shape[1:])):
             raise ValueError(f"x_train: model {model.name!r} expects samples of shape {want}, got {x.shape[1:]}")
-
-
-def __getattr__(name):
-    # CorruptedBatches moved to notebook 03's lesson module; kept importable from here while aeutils.vae uses it
-    if name == "CorruptedBatches":
-        from ..lessons.nb03_denoising import CorruptedBatches
-
-        return CorruptedBatches
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
