@@ -5,6 +5,8 @@ import os
 import re
 from pathlib import Path
 
+from aeutils.core.files import atomic_write_text
+
 __all__ = ["write_section"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -32,6 +34,4 @@ def write_section(path: str | os.PathLike, key: str, text: str) -> Path:
         new = head + block + rest.split(end, 1)[1].lstrip("\n")
     else:
         new = old + ("\n" if old and not old.endswith("\n") else "") + ("\n" if old else "") + block
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new)
-    return path
+    return atomic_write_text(path, new)  # a failed write leaves the old file as it was
