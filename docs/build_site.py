@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PACKAGE = "aeutils"
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+NOTEBOOK_GLOB = "[0-9][0-9]*_*.ipynb"
 
 # Repository files that are pages of the site, and the page each one becomes.
 PAGES = {
@@ -85,7 +85,7 @@ def rewrite_links(text: str, src: str, dest: str, handled: list[str], copy_files
     def page_of(repo_path: str) -> str | None:
         if repo_path in PAGES:
             return PAGES[repo_path]
-        if re.fullmatch(r"notebooks/[0-9][0-9]_[^/]+\.ipynb", repo_path):
+        if re.fullmatch(r"notebooks/[0-9][0-9][a-z]?_[^/]+\.ipynb", repo_path):
             return repo_path
         return None
 
@@ -188,7 +188,7 @@ def notebook_map(readme: str, notebooks: list[str], handled: list[str]) -> str:
     seen = []
     for row in rows[2:]:
         cells = [c.strip() for c in row.strip().strip("|").split("|")]
-        m = re.search(r"\(notebooks/([0-9][0-9]_[^)]+)\.ipynb\)", row)
+        m = re.search(r"\(notebooks/([0-9][0-9][a-z]?_[^)]+)\.ipynb\)", row)
         if not m:
             raise SiteError(f"README.md notebook map row without a notebook link: {row}")
         stem = m.group(1)

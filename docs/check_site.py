@@ -129,7 +129,7 @@ def main(argv=None) -> int:
         return 2
     start = time.perf_counter()
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html") if not p.relative_to(site).parts[0].startswith("_"))
-    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
     failures: list[str] = []
     for stem in notebooks:
         if f"notebooks/{stem}.html" not in pages:

@@ -64,7 +64,7 @@ def test_public_modules_skip_private_ones(tmp_path):
 
 def test_every_repository_notebook_is_in_the_readme_map():
     readme = (ROOT / "README.md").read_text()
-    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
     table = site.notebook_map(readme, notebooks, [])
     for stem in notebooks:
         assert f"(notebooks/{stem}.ipynb)" in table

@@ -36,7 +36,7 @@ def test_make_lessons_twice_changes_nothing(tmp_path):
 def _code_cells():
     import json
 
-    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb")):
         for cell in json.loads(nb.read_text())["cells"]:
             if cell["cell_type"] == "code":
                 yield nb.name, "".join(cell["source"])
