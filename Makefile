@@ -3,6 +3,9 @@
 #   make run NB=01_basic_autoencoder   the same for one notebook
 #   make run FAST=1     the same in fast mode, into build/fast/ (notebooks and results untouched)
 #   make test           unit tests + nbval over every notebook in fast mode
+#   make test-jax       nbval over every notebook in fast mode under KERAS_BACKEND=jax (CI runs it after make test)
+#   make run BACKEND=jax   full runs on JAX, into build/jax/ (committed notebooks and results untouched)
+#   make run-gpu        every notebook in full on one GPU under JAX (bench/gpu_run.sh: install steps inside)
 #   make lab            JupyterLab on notebooks/
 #   make lint           ruff over aeutils, tests, notebooks, bench and tools
 #   make lessons        regenerate aeutils/lessons/ from the notebooks' #| export cells (nbdev)
@@ -17,6 +20,7 @@ STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
 NB ?=
 FAST ?=
+BACKEND ?=
 TIMEOUT ?= 3600
 
 # The checkout's aeutils wins over any other install (git worktrees share one venv).
@@ -26,7 +30,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NOTEBOOKS := $(if $(NB),$(wildcard notebooks/$(NB)*.ipynb),$(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb notebooks/[0-9][0-9][a-z]_*.ipynb)))
 
-.PHONY: venv run test unit nbval lab lint lessons results bench clean-fast
+.PHONY: venv run test test-jax run-gpu unit nbval lab lint lessons results bench clean-fast
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || { echo ">> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
@@ -41,11 +45,19 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	@test -n "$(NOTEBOOKS)" || { echo "no notebook matches NB=$(NB)"; exit 2; }
-	@$(PY) -m tools.runner $(if $(FAST),--fast) --timeout $(TIMEOUT) $(NOTEBOOKS)
+	@$(PY) -m tools.runner $(if $(FAST),--fast) $(if $(BACKEND),--backend $(BACKEND)) --timeout $(TIMEOUT) $(NOTEBOOKS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
 	AEUTILS_FAST=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks
+
+# The second backend: every notebook in fast mode under JAX.
+test-jax: $(STAMP)
+	KERAS_BACKEND=jax AEUTILS_FAST=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
+
+# Every notebook in full on one GPU under JAX, into build/gpu/ (needs an NVIDIA GPU; see the script's header).
+run-gpu:
+	bash bench/gpu_run.sh $(NOTEBOOKS)
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests

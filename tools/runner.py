@@ -5,7 +5,9 @@ Full mode writes each notebook's outputs back into it and its metrics into
 ``AEUTILS_FAST=1`` so the committed notebooks and results stay untouched.
 A notebook and its record are replaced only when every cell ran: a failed or
 interrupted run leaves both as they were and keeps the partial notebook and
-record under ``build/failed/``.
+record under ``build/failed/``. Committed outputs are TensorFlow runs: ``--backend jax``
+(or ``KERAS_BACKEND=jax`` in the environment) runs into ``build/jax/`` (notebooks, and
+records in ``build/jax/results/``; fast mode: ``build/fast/jax/``).
 """
 from __future__ import annotations
 
@@ -139,10 +141,20 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--fast", action="store_true", help="fast mode, into build/fast/")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"), default=None,
+                        help="Keras backend (default: $KERAS_BACKEND or tensorflow); others run into build/<backend>/")
     args = parser.parse_args(argv)
-    if args.fast:
-        os.environ["AEUTILS_FAST"] = "1"
-        out_dir = ROOT / "build" / "fast"
+    backend = args.backend or os.environ.get("KERAS_BACKEND") or "tensorflow"
+    if backend not in ("tensorflow", "jax", "torch"):
+        parser.error(f"KERAS_BACKEND: expected tensorflow, jax or torch, got {backend!r}")
+    os.environ["KERAS_BACKEND"] = backend  # the kernels inherit it
+    other = "" if backend == "tensorflow" else backend
+    if args.fast or other:
+        if args.fast:
+            os.environ["AEUTILS_FAST"] = "1"
+        else:
+            os.environ.pop("AEUTILS_FAST", None)
+        out_dir = ROOT / "build" / ("fast" if args.fast else "") / other
         results = out_dir / "results"
         os.environ["AEUTILS_RESULTS_DIR"] = str(results)
         for nb in args.notebooks:  # notebooks may read small files beside them
@@ -151,7 +163,7 @@ def main(argv=None) -> int:
         os.environ.pop("AEUTILS_FAST", None)
         out_dir = None
         results = ROOT / "results"
-    failed_dir = ROOT / "build" / "failed"
+    failed_dir = ROOT / "build" / "failed" / other
     interrupted = []
 
     def on_sigint(signum, frame):
@@ -163,7 +175,7 @@ def main(argv=None) -> int:
     failed = []
     for i, nb in enumerate(args.notebooks, 1):
         dest = (out_dir / nb.name) if out_dir else nb
-        print(f"[{i}/{len(args.notebooks)}] {nb.name} ({'fast' if args.fast else 'full'} mode) ...", flush=True)
+        print(f"[{i}/{len(args.notebooks)}] {nb.name} ({'fast' if args.fast else 'full'} mode, {backend}) ...", flush=True)
         # The notebook's Recorder writes into a staging folder; its record replaces results/ only on success.
         staging = Path(tempfile.mkdtemp(prefix="records-", dir=_mkdir(ROOT / "build")))
         os.environ["AEUTILS_RESULTS_DIR"] = str(staging)
