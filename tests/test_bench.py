@@ -159,3 +159,38 @@ def test_denoise_bench_runs_the_notebooks_lesson_code(denoise_bench, monkeypatch
     result = denoise_bench.run(1, n_train=64, filters=(4, 8))
     assert result["epochs"] == 1 and result["n_train"] == 64 and result["n_test"] == 24
     assert len(result["train_mse_per_epoch"]) == 1 and result["test_psnr"] > 0
+
+
+@pytest.fixture(scope="module")
+def backends_bench():
+    return _load("backends")
+
+
+def test_backends_bench_counts_dense_and_conv_flops(backends_bench):
+    import keras
+
+    x = keras.Input((8, 8, 1))
+    h = keras.layers.Conv2D(4, 3, padding="same")(x)              # 2 * 3*3*1*4 per position, 64 positions
+    h = keras.layers.Conv2DTranspose(2, 3, strides=2, padding="same")(h)   # 2 * 3*3*4*2 per input position
+    y = keras.layers.Dense(5)(keras.layers.Flatten()(h))           # 2 * (16*16*2) * 5
+    forward = 2 * 9 * 4 * 64 + 2 * 9 * 4 * 2 * 64 + 2 * 512 * 5
+    assert backends_bench.training_flops(keras.Model(x, y), batch_size=3) == 3 * forward * 3
+
+
+def test_backends_bench_summary_and_table(backends_bench):
+    runs = {b: {"matmul_gflops": 10.0, "models": {"01": {"epoch_s": s, "gflops": 2.0, "train_gflop_per_step": 1.0},
+                                                  "08b": {"error": "ImportError: x"}}}
+            for b, s in (("tensorflow", 2.0), ("jax", 1.0))}
+    metrics, missing = backends_bench.summarise(runs)
+    assert metrics["tf_epoch_s_01"] == 2.0 and metrics["jax_epoch_s_01"] == 1.0
+    assert metrics["tf_peak_fraction_01"] == pytest.approx(0.2) and set(missing) == {"08b"}
+    md = backends_bench.render({"machine": "m", "timing": {"steps": 4, "repeats": 3, "matmul_n": 2048},
+                                "metrics": metrics, "missing": missing, "gflop_per_step": {"01": 1.0}})
+    assert "| 01 | dense autoencoder 784-1024-64 (batch 256) | 2.000 | 1.000 | 2.00 |" in md
+    assert "not timed" in md and "not been run" in md
+
+
+def test_backends_bench_rejects_bad_arguments(backends_bench):
+    for argv in (["--steps", "0"], ["99"]):
+        with pytest.raises(SystemExit):
+            backends_bench.main(argv)
