@@ -5,10 +5,26 @@ import pytest
 from keras import ops
 
 import aeutils
-from aeutils.lessons.nb09b_mae import (MaskedAutoencoder, Patches, PositionEmbedding, TransformerBlock, build_mae,
-                                       build_mae_decoder, build_vit, build_vit_classifier, copy_model, fit_probe,
-                                       linear_probe, masked_patch_mse, patch_targets, patchify, random_masking,
-                                       unpatchify, visible_count, vit_features)
+from aeutils.lessons.nb09b_mae import (
+    MaskedAutoencoder,
+    Patches,
+    PositionEmbedding,
+    TransformerBlock,
+    build_mae,
+    build_mae_decoder,
+    build_vit,
+    build_vit_classifier,
+    copy_model,
+    fit_probe,
+    linear_probe,
+    masked_patch_mse,
+    patch_targets,
+    patchify,
+    random_masking,
+    unpatchify,
+    visible_count,
+    vit_features,
+)
 
 SMALL = dict(patch_size=4, dim=8, depth=1, heads=2, mlp_dim=16)
 SMALL_DEC = dict(dim=8, depth=1, heads=2, mlp_dim=16)
