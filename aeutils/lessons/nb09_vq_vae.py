@@ -31,7 +31,7 @@ class Codebook(keras.layers.Layer):
                                         trainable=self.codebook_trainable)
 
     def normalise(self, v):
-        return v / ops.maximum(ops.norm(v, axis=-1, keepdims=True), 1e-6) if self.l2_normalize else v
+        return v * ops.rsqrt(ops.maximum(ops.sum(v * v, axis=-1, keepdims=True), 1e-12)) if self.l2_normalize else v
 
     def indices(self, z):
         """The index of the nearest codebook entry for every vector of ``z``: shape ``z.shape[:-1]``."""
