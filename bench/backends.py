@@ -297,6 +297,8 @@ def render(data):
             for name, pair in rows["metrics"].items():
                 lines.append(f"| {stem[:2]} | `{name}` | {pair['tensorflow']:.4g} | {pair['jax']:.4g} |")
             lines.append(f"| {stem[:2]} | wall time (s) | {rows['seconds']['tensorflow']:.0f} | {rows['seconds']['jax']:.0f} |")
+            if rows.get("status", "complete") != "complete":
+                lines.append(f"| {stem[:2]} | JAX run | | {rows['status']} |")
     lines += ["", "GPU: `make run-gpu` (`bench/gpu_run.sh`) is written but has **not been run**: no GPU machine was "
               "available to this project, so no GPU time is claimed."]
     return "\n".join(lines)
@@ -306,7 +308,9 @@ def compare_full_runs(stems=("01_basic_autoencoder", "04_variational_autoencoder
     """The JAX full-run records beside the committed TensorFlow ones (metrics both have)."""
     out = {}
     for stem in stems:
-        jax_path = ROOT / "build" / "jax" / "results" / f"{stem}.json"
+        jax_path, status = ROOT / "build" / "jax" / "results" / f"{stem}.json", "complete"
+        if not jax_path.exists():   # a run that stopped at a failing cell keeps its record in build/failed/jax/
+            jax_path, status = ROOT / "build" / "failed" / "jax" / f"{stem}.json", "failed at a cell; metrics up to it"
         if not jax_path.exists():
             continue
         tf_rec, jax_rec = (json.loads(p.read_text()) for p in (ROOT / "results" / f"{stem}.json", jax_path))
@@ -315,7 +319,7 @@ def compare_full_runs(stems=("01_basic_autoencoder", "04_variational_autoencoder
         shared = [k for k in tf_rec["metrics"] if k in jax_rec["metrics"]]
         out[stem] = {"metrics": {k: {"tensorflow": tf_rec["metrics"][k]["value"], "jax": jax_rec["metrics"][k]["value"]}
                                  for k in shared},
-                     "seconds": {"tensorflow": tf_rec["seconds"], "jax": jax_rec["seconds"]}}
+                     "seconds": {"tensorflow": tf_rec["seconds"], "jax": jax_rec["seconds"]}, "status": status}
     return out
 
 
