@@ -106,3 +106,25 @@ def test_sigint_leaves_notebook_and_record_untouched(tmp_path):
     assert "INTERRUPTED" in out
     assert nb.read_bytes() == before_nb and record.read_bytes() == before_rec
     assert (tmp_path / "build" / "failed" / "97_demo.ipynb").is_file()
+
+
+def test_backend_run_goes_to_its_own_folder(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results"
+    results.mkdir()
+    monkeypatch.setattr("tools.runner.ROOT", tmp_path)
+    for name in ("KERAS_BACKEND", "AEUTILS_RESULTS_DIR", "AEUTILS_FAST"):   # main sets them; restored afterwards
+        monkeypatch.delenv(name, raising=False)
+    nb = _notebook(tmp_path / "97_demo.ipynb", ["import os", "print(os.environ['KERAS_BACKEND'])"])
+    before = nb.read_bytes()
+    assert main([str(nb), "--backend", "jax", "--timeout", "120"]) == 0
+    assert nb.read_bytes() == before and not list(results.glob("*.json"))   # committed files untouched
+    out = nbformat.read(tmp_path / "build" / "jax" / "97_demo.ipynb", as_version=4)
+    assert out.cells[1].outputs[0]["text"].strip() == "jax"
+    assert "full mode, jax" in capsys.readouterr().out
+
+
+def test_backend_must_be_known(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "numpyy")
+    nb = _notebook(tmp_path / "96_demo.ipynb", ["1"])
+    with pytest.raises(SystemExit):
+        main([str(nb)])
