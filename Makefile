@@ -47,13 +47,20 @@ run: $(STAMP)
 	@test -n "$(NOTEBOOKS)" || { echo "no notebook matches NB=$(NB)"; exit 2; }
 	@$(PY) -m tools.runner $(if $(FAST),--fast) $(if $(BACKEND),--backend $(BACKEND)) --timeout $(TIMEOUT) $(NOTEBOOKS)
 
+# The tests run on JOBS processes (pytest-xdist; JOBS=1: one process). nbval keeps each notebook's cells
+# together in one worker (--dist loadfile), so a notebook still runs top to bottom in one kernel, and
+# notebooks/conftest.py hands out the longest notebooks first.
+JOBS ?= 2
+XDIST = $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
+NBVAL_XDIST = $(if $(XDIST),$(XDIST) --dist loadfile)
+
 test: $(STAMP)
-	$(PY) -m pytest -q tests
-	AEUTILS_FAST=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks
+	$(PY) -m pytest -q $(XDIST) tests
+	AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks
 
 # The second backend: every notebook in fast mode under JAX.
 test-jax: $(STAMP)
-	KERAS_BACKEND=jax AEUTILS_FAST=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
+	KERAS_BACKEND=jax AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
 
 # Every notebook in full on one GPU under JAX, into build/gpu/ (needs an NVIDIA GPU; see the script's header).
 run-gpu:
