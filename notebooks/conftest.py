@@ -25,4 +25,4 @@ def full_run_seconds(stem: str) -> float:
 
 def pytest_collection_modifyitems(items):
     """Longest notebooks first; ``list.sort`` is stable, so the cells of each notebook stay in order."""
-    items.sort(key=lambda item: -full_run_seconds(Path(str(item.path)).stem))
+    items.sort(key=lambda item: -full_run_seconds(item.path.stem))
