@@ -58,9 +58,13 @@ test: $(STAMP)
 	$(PY) -m pytest -q $(XDIST) tests
 	AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks
 
-# The second backend: every notebook in fast mode under JAX.
+# The second backend: every notebook in fast mode under JAX. JAX's persistent compilation cache (build/jax-cache)
+# lets a model that is built again (the next seed, the next ablation row, the same architecture in another
+# notebook) reuse the compiled XLA program instead of compiling it again; CI starts with an empty one.
+JAX_CACHE = JAX_COMPILATION_CACHE_DIR=$(CURDIR)/build/jax-cache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
+	JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1
 test-jax: $(STAMP)
-	KERAS_BACKEND=jax AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
+	$(JAX_CACHE) KERAS_BACKEND=jax AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
 
 # Every notebook in full on one GPU under JAX, into build/gpu/ (needs an NVIDIA GPU; see the script's header).
 run-gpu:
