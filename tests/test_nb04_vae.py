@@ -369,11 +369,16 @@ def test_fit_evaluate_predict_save_load_on_tensorflow_and_jax(capsys):
         procs[backend] = subprocess.Popen([sys.executable, str(script)], env=env, cwd=ROOT,
                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     failures = []
-    if here in BACKENDS:
-        runpy.run_path(str(script), run_name="__main__")
-        out = capsys.readouterr().out
-        if f"OK {here}" not in out:
-            failures.append(f"{here} (in-process): {out[-2000:]}")
+    try:
+        if here in BACKENDS:
+            runpy.run_path(str(script), run_name="__main__")
+            out = capsys.readouterr().out
+            if f"OK {here}" not in out:
+                failures.append(f"{here} (in-process): {out[-2000:]}")
+    except BaseException:
+        for proc in procs.values():  # no child left running when the in-process check fails
+            proc.kill()
+        raise
     for backend, proc in procs.items():
         out, err = proc.communicate(timeout=600)
         if proc.returncode != 0 or f"OK {backend}" not in out:
