@@ -190,6 +190,23 @@ def test_backends_bench_summary_and_table(backends_bench):
     assert "not timed" in md and "not been run" in md
 
 
+def test_backends_bench_compares_full_runs(backends_bench, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(backends_bench, "ROOT", tmp_path)
+    for folder, value, seconds in (("results", 0.75, 1800.0), ("build/jax/results", 0.74, 1200.0)):
+        (tmp_path / folder).mkdir(parents=True)
+        record = {"mode": "full", "seconds": seconds, "metrics": {"acc": {"value": value}, "only_" + folder[:3]: {"value": 1}}}
+        (tmp_path / folder / "09b_demo.json").write_text(json.dumps(record))
+    full = backends_bench.compare_full_runs(("09b_demo", "01_absent"))
+    assert full == {"09b_demo": {"metrics": {"acc": {"tensorflow": 0.75, "jax": 0.74}}, "status": "complete",
+                                 "seconds": {"tensorflow": 1800.0, "jax": 1200.0}}}
+    md = backends_bench.render({"machine": "m", "timing": {"steps": 4, "repeats": 3, "matmul_n": 2048}, "missing": {},
+                                "metrics": {"tf_matmul_gflops": 9.0, "jax_matmul_gflops": 9.0}, "gflop_per_step": {},
+                                "jax_full_runs": full})
+    assert "| 09b | `acc` | 0.75 | 0.74 |" in md and "| 09b | wall time (s) | 1800 | 1200 |" in md
+
+
 def test_backends_bench_rejects_bad_arguments(backends_bench):
     for argv in (["--steps", "0"], ["99"]):
         with pytest.raises(SystemExit):

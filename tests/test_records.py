@@ -1,4 +1,5 @@
 import json
+import keras
 
 import pytest
 
@@ -16,7 +17,7 @@ def test_recorder_writes_schema(tmp_path, full_mode):
     rec = Recorder("01_demo", directory=tmp_path)
     assert rec.record("ae_test_mse_code64", 0.0069, split="test", config={"epochs": 20}) == 0.0069
     data = json.loads((tmp_path / "01_demo.json").read_text())
-    assert data["mode"] == "full" and data["seconds"] >= 0
+    assert data["mode"] == "full" and data["seconds"] >= 0 and data["backend"] == keras.backend.backend()
     assert data["metrics"]["ae_test_mse_code64"] == {"value": 0.0069, "split": "test", "config": {"epochs": 20}}
     assert "01_demo" in repr(rec)
 
@@ -59,7 +60,7 @@ def test_results_table(tmp_path):
     path = write_results_table(tmp_path)
     text = path.read_text()
     assert "## 02_demo" in text and "`probe_accuracy_pixels` | 0.8412 | test" in text
-    assert "12,346" in text and "k=5" in text
+    assert "12,346" in text and "k=5" in text and f"backend {keras.backend.backend()}" in text
     assert "No results recorded" in build_results_table({})
 
 

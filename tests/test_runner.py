@@ -112,14 +112,16 @@ def test_backend_run_goes_to_its_own_folder(tmp_path, monkeypatch, capsys):
     results = tmp_path / "results"
     results.mkdir()
     monkeypatch.setattr("tools.runner.ROOT", tmp_path)
-    for name in ("KERAS_BACKEND", "AEUTILS_RESULTS_DIR", "AEUTILS_FAST"):   # main sets them; restored afterwards
-        monkeypatch.delenv(name, raising=False)
-    nb = _notebook(tmp_path / "97_demo.ipynb", ["import os", "print(os.environ['KERAS_BACKEND'])"])
+    for name in ("KERAS_BACKEND", "AEUTILS_RESULTS_DIR", "AEUTILS_FAST", "JAX_COMPILATION_CACHE_DIR",
+                 "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"):
+        monkeypatch.delenv(name, raising=False)   # main sets them; restored afterwards
+    nb = _notebook(tmp_path / "97_demo.ipynb", ["import os", "print(os.environ['KERAS_BACKEND'], "
+                                                "os.environ['JAX_COMPILATION_CACHE_DIR'])"])
     before = nb.read_bytes()
     assert main([str(nb), "--backend", "jax", "--timeout", "120"]) == 0
     assert nb.read_bytes() == before and not list(results.glob("*.json"))   # committed files untouched
     out = nbformat.read(tmp_path / "build" / "jax" / "97_demo.ipynb", as_version=4)
-    assert out.cells[1].outputs[0]["text"].strip() == "jax"
+    assert out.cells[1].outputs[0]["text"].split() == ["jax", str(tmp_path / "build" / "jax-cache")]  # shared cache
     assert "full mode, jax" in capsys.readouterr().out
 
 

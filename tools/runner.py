@@ -7,7 +7,8 @@ A notebook and its record are replaced only when every cell ran: a failed or
 interrupted run leaves both as they were and keeps the partial notebook and
 record under ``build/failed/``. Committed outputs are TensorFlow runs: ``--backend jax``
 (or ``KERAS_BACKEND=jax`` in the environment) runs into ``build/jax/`` (notebooks, and
-records in ``build/jax/results/``; fast mode: ``build/fast/jax/``).
+records in ``build/jax/results/``; fast mode: ``build/fast/jax/``), with JAX's persistent
+compilation cache in ``build/jax-cache`` unless ``JAX_COMPILATION_CACHE_DIR`` names another.
 """
 from __future__ import annotations
 
@@ -135,6 +136,18 @@ def _keep(staging: Path, failed_dir: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
+def _jax_cache_env() -> None:
+    """Give JAX kernels the persistent compilation cache of ``make test-jax`` (build/jax-cache) unless one is set.
+
+    A model built again with the same shapes (the next seed, the next row of a table) then loads its compiled
+    XLA program instead of compiling it again.
+    """
+    if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = str(ROOT / "build" / "jax-cache")
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
+
+
 def main(argv=None) -> int:
     """Command-line entry: ``python -m tools.runner [--fast] NOTEBOOK...``."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -148,6 +161,8 @@ def main(argv=None) -> int:
     if backend not in ("tensorflow", "jax", "torch"):
         parser.error(f"KERAS_BACKEND: expected tensorflow, jax or torch, got {backend!r}")
     os.environ["KERAS_BACKEND"] = backend  # the kernels inherit it
+    if backend == "jax":
+        _jax_cache_env()
     other = "" if backend == "tensorflow" else backend
     if args.fast or other:
         if args.fast:

@@ -19,6 +19,13 @@ from pathlib import Path
 from .files import atomic_write_text
 from .runtime import is_fast
 
+
+def keras_backend() -> str:
+    """The name of the Keras backend this process runs on (``"tensorflow"``, ``"jax"`` or ``"torch"``)."""
+    import keras  # late: reading records needs no backend
+
+    return keras.backend.backend()
+
 __all__ = ["Recorder", "results_dir", "load_results", "build_results_table", "write_results_table"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -55,8 +62,9 @@ class Recorder:
     directory : path, optional
         Override :func:`results_dir`.
 
-    The file holds ``{"mode", "seconds", "metrics": {name: {"value", "split",
-    "config"}}}``; ``seconds`` is the wall time since the recorder was made.
+    The file holds ``{"mode", "backend", "seconds", "metrics": {name: {"value",
+    "split", "config"}}}``; ``backend`` is the Keras backend of the run and
+    ``seconds`` the wall time since the recorder was made.
     Each call rewrites the file, so a run that stops half-way still leaves the
     metrics it reached. A new recorder starts an empty file for its notebook.
     """
@@ -98,6 +106,7 @@ class Recorder:
         self.directory.mkdir(parents=True, exist_ok=True)
         payload = {
             "mode": self.mode,
+            "backend": keras_backend(),
             "seconds": round(time.perf_counter() - self._start, 1),
             "metrics": self.metrics,
         }
@@ -147,7 +156,8 @@ def build_results_table(results: dict[str, dict]) -> str:
         lines += [
             f"## {stem}",
             "",
-            f"Mode: {data.get('mode', '?')}, wall time {data.get('seconds', float('nan')):.0f} s.",
+            f"Mode: {data.get('mode', '?')}, backend {data.get('backend', 'tensorflow')}, "
+            f"wall time {data.get('seconds', float('nan')):.0f} s.",
             "",
             "| metric | value | split | configuration |",
             "| --- | ---: | --- | --- |",
