@@ -49,14 +49,14 @@ run: $(STAMP)
 
 # The tests run on JOBS processes (pytest-xdist; JOBS=1: one process). nbval keeps each notebook's cells
 # together in one worker (--dist loadfile), so a notebook still runs top to bottom in one kernel, and
-# notebooks/conftest.py hands out the longest notebooks first.
+# notebooks/conftest.py hands out the longest notebooks first. --durations lists the slowest tests and cells.
 JOBS ?= 2
 XDIST = $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
 NBVAL_XDIST = $(if $(XDIST),$(XDIST) --dist loadfile)
 
 test: $(STAMP)
-	$(PY) -m pytest -q $(XDIST) tests
-	AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks
+	$(PY) -m pytest -q $(XDIST) --durations=15 tests
+	AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) --durations=15 -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks
 
 # The second backend: every notebook in fast mode under JAX. JAX's persistent compilation cache (build/jax-cache)
 # lets a model that is built again (the next seed, the next ablation row, the same architecture in another
@@ -64,7 +64,7 @@ test: $(STAMP)
 JAX_CACHE = JAX_COMPILATION_CACHE_DIR=$(CURDIR)/build/jax-cache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
 	JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1
 test-jax: $(STAMP)
-	$(JAX_CACHE) KERAS_BACKEND=jax AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
+	$(JAX_CACHE) KERAS_BACKEND=jax AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) --durations=15 -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
 
 # Every notebook in full on one GPU under JAX, into build/gpu/ (needs an NVIDIA GPU; see the script's header).
 run-gpu:

@@ -1,6 +1,6 @@
 import json
-import keras
 
+import keras
 import pytest
 
 from aeutils.core.records import (
