@@ -94,3 +94,16 @@ def test_write_section_bad_inputs(tmp_path):
     with pytest.raises(ValueError, match="unbalanced"):
         write_section(broken, "k", "x")
     assert broken.read_text() == "<!-- k:begin -->\nno end\n"   # nothing overwritten
+
+
+def test_keras_backend_without_importing_keras(monkeypatch):
+    import sys
+
+    from aeutils.core.records import keras_backend
+
+    assert keras_backend() == keras.backend.backend()
+    monkeypatch.delitem(sys.modules, "keras")
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert keras_backend() == "jax"
+    monkeypatch.delenv("KERAS_BACKEND")
+    assert keras_backend() == "tensorflow"

@@ -12,6 +12,7 @@ import math
 import numbers
 import os
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,10 +22,15 @@ from .runtime import is_fast
 
 
 def keras_backend() -> str:
-    """The name of the Keras backend this process runs on (``"tensorflow"``, ``"jax"`` or ``"torch"``)."""
-    import keras  # late: reading records needs no backend
+    """The name of the Keras backend this process runs on (``"tensorflow"``, ``"jax"`` or ``"torch"``).
 
-    return keras.backend.backend()
+    Keras's own answer once it is imported; before that, the one it would pick from ``KERAS_BACKEND``
+    (writing a record does not import a backend).
+    """
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        return keras.backend.backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
 
 __all__ = ["Recorder", "results_dir", "load_results", "build_results_table", "write_results_table"]
 
