@@ -16,7 +16,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 FAST_TABLE = Path(__file__).resolve().with_name("nbval_seconds.json")
-FULL_TO_FAST = 6.0  # full-run seconds per fast-mode nbval second, roughly (1,795 s against 255 s for 09b)
+FULL_TO_FAST = 6.0  # full-run seconds per fast-mode nbval second, roughly (01: 590 s against 95 s on TensorFlow)
 
 
 @cache
