@@ -64,7 +64,7 @@ test: $(STAMP)
 JAX_CACHE = JAX_COMPILATION_CACHE_DIR=$(CURDIR)/build/jax-cache JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
 	JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1
 # Fast mode on JAX is compile-bound: XLA:CPU's default backend optimisation level (3) spends up to a second
-# compiling each weight shape's random initialiser; level 1 compiles those 2-4 times faster with the same step
+# compiling each weight shape's random initialiser; level 1 compiles those 1.3-4 times faster with the same step
 # time for these models (README, Test times). Fast mode only: full runs keep XLA's default. A level in the
 # caller's XLA_FLAGS comes later and wins.
 JAX_FAST_XLA = XLA_FLAGS="--xla_backend_optimization_level=1 $$XLA_FLAGS"
