@@ -11,7 +11,8 @@ Conv2D (per input position for a Conv2DTranspose), times 3 for training (forward
 respect to the inputs and to the weights); element-wise work and the optimizer are left out, so the
 fraction is a slight underestimate.
 
-``--compare`` instead reads the records of ``make run BACKEND=jax NB=01_`` / ``NB=04_`` / ``NB=09b_`` (``build/jax/results``)
+``--compare`` instead reads the records of ``make run BACKEND=jax NB=01_`` / ``NB=04_`` / ``NB=09b_`` / ``NB=09c_``
+(``build/jax/results``)
 and puts them beside the committed TensorFlow records (``results/``).
 
     python bench/backends.py            # a few minutes (backends.json records how long); run it alone
@@ -304,7 +305,8 @@ def render(data):
     return "\n".join(lines)
 
 
-def compare_full_runs(stems=("01_basic_autoencoder", "04_variational_autoencoders", "09b_masked_autoencoders")):
+def compare_full_runs(stems=("01_basic_autoencoder", "04_variational_autoencoders", "09b_masked_autoencoders",
+                             "09c_fine_tuning_with_few_labels")):
     """The JAX full-run records beside the committed TensorFlow ones (metrics both have)."""
     out = {}
     for stem in stems:
@@ -337,7 +339,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=32, help="training steps per timed epoch")
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs after the warm-up one")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--compare", action="store_true", help="add the JAX full runs of 01, 04 and 09b to backends.json")
+    parser.add_argument("--compare", action="store_true", help="add the JAX full runs of 01, 04, 09b and 09c to backends.json")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.repeats < 1:
         parser.error(f"--steps and --repeats: expected integers >= 1, got {args.steps} and {args.repeats}")

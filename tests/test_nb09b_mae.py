@@ -13,13 +13,12 @@ from aeutils.lessons.nb09b_mae import (
     build_mae,
     build_mae_decoder,
     build_vit,
-    build_vit_classifier,
-    copy_model,
     fit_probe,
     linear_probe,
     masked_patch_mse,
     patch_targets,
     patchify,
+    pretrain_mae,
     random_masking,
     unpatchify,
     visible_count,
@@ -112,21 +111,21 @@ def test_mae_masks_trains_and_round_trips(tmp_path):
         MaskedAutoencoder(mae.embedding, mae.encoder, build_mae_decoder(5, 16, 8, **SMALL_DEC))
 
 
-def test_vit_features_classifier_and_copy():
+def test_vit_features_shapes_and_errors():
     embedding, encoder = build_vit((8, 8), **SMALL)
     f = vit_features(embedding, encoder, images(5), batch_size=2)
     assert f.shape == (5, 8)
     with pytest.raises(ValueError, match="images: expected at least one image"):
         vit_features(embedding, encoder, images(0))
-    twin = copy_model(encoder)
-    assert twin is not encoder and all(np.array_equal(a, b) for a, b in zip(twin.get_weights(), encoder.get_weights()))
-    clf = build_vit_classifier(copy_model(embedding), twin, n_classes=3)
-    assert clf.output_shape == (None, 3)
-    clf.get_layer("logits").set_weights([np.ones((8, 3), "float32"), np.zeros(3, "float32")])
-    twin.get_layer("norm").set_weights([np.zeros(8, "float32"), np.ones(8, "float32")])
-    assert not np.array_equal(twin.get_weights()[-1], encoder.get_weights()[-1])  # the copy has its own weights
-    with pytest.raises(TypeError, match="model: expected a keras.Model"):
-        copy_model("encoder")
+
+
+def test_pretrain_mae_uses_the_notebook_settings():
+    x = np.random.default_rng(0).uniform(size=(32, 28, 28)).astype("float32")
+    model, history = pretrain_mae(x, x[:8], 0.75, epochs=1, norm_pix_loss=True)
+    assert isinstance(model, MaskedAutoencoder) and model.n_visible == 4 and model.norm_pix_loss
+    assert model.encoder.count_params() > 0 and model.seconds > 0 and len(history.history["val_loss"]) == 1
+    with pytest.raises(ValueError, match="mask_ratio"):
+        pretrain_mae(x, x[:8], 1.5, epochs=1)
 
 
 def test_linear_probe_chooses_an_inner_c_and_checks_shapes():

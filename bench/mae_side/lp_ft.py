@@ -6,7 +6,8 @@ import keras
 import numpy as np
 
 import aeutils
-from aeutils.lessons.nb09b_mae import build_mae, build_vit_classifier, copy_model
+from aeutils.lessons.nb09b_mae import build_mae
+from aeutils.lessons.nb09c_fine_tune import build_vit_classifier, copy_model
 
 aeutils.setup(42)
 VIT = dict(patch_size=7, dim=64, depth=2, heads=4, mlp_dim=128)
