@@ -53,10 +53,15 @@ run: $(STAMP)
 JOBS ?= 2
 XDIST = $(if $(filter-out 1,$(JOBS)),-n $(JOBS))
 NBVAL_XDIST = $(if $(XDIST),$(XDIST) --dist loadfile)
+# One OpenBLAS thread in the tests (a value the caller sets wins). numpy, scipy and scikit-learn run on OpenBLAS;
+# its two threads a process, beside TensorFlow's or XLA's own pool and a second worker, fight over the 2 cores:
+# nbval of notebooks 02 and 09b side by side took 216 s, and 96 s with one thread, most of it in the scikit-learn
+# probes (02's probe cell 118 s against 10 s). The tests only; full runs keep OpenBLAS's default (README, Test times).
+TEST_BLAS = OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1}
 
 test: $(STAMP)
-	$(PY) -m pytest -q $(XDIST) --durations=15 tests
-	AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) --durations=15 -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks
+	$(TEST_BLAS) $(PY) -m pytest -q $(XDIST) --durations=15 tests
+	$(TEST_BLAS) AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) --durations=15 -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks
 
 # The second backend: every notebook in fast mode under JAX. JAX's persistent compilation cache (build/jax-cache)
 # lets a model that is built again (the next seed, the next ablation row, the same architecture in another
@@ -69,17 +74,17 @@ JAX_CACHE = JAX_COMPILATION_CACHE_DIR=$(CURDIR)/build/jax-cache JAX_PERSISTENT_C
 # caller's XLA_FLAGS comes later and wins.
 JAX_FAST_XLA = XLA_FLAGS="--xla_backend_optimization_level=1 $$XLA_FLAGS"
 test-jax: $(STAMP)
-	$(JAX_CACHE) $(JAX_FAST_XLA) KERAS_BACKEND=jax AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) --durations=15 -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
+	$(TEST_BLAS) $(JAX_CACHE) $(JAX_FAST_XLA) KERAS_BACKEND=jax AEUTILS_FAST=1 $(PY) -m pytest -q $(NBVAL_XDIST) --durations=15 -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
 
 # Every notebook in full on one GPU under JAX, into build/gpu/ (needs an NVIDIA GPU; see the script's header).
 run-gpu:
 	bash bench/gpu_run.sh $(NOTEBOOKS)
 
 unit: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(TEST_BLAS) $(PY) -m pytest -q tests
 
 nbval: $(STAMP)
-	AEUTILS_FAST=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
+	$(TEST_BLAS) AEUTILS_FAST=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 $(NOTEBOOKS)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks

@@ -211,3 +211,31 @@ def test_backends_bench_rejects_bad_arguments(backends_bench):
     for argv in (["--steps", "0"], ["99"]):
         with pytest.raises(SystemExit):
             backends_bench.main(argv)
+
+
+def test_backends_bench_times_09c_on_the_notebooks_classifier(backends_bench):
+    import numpy as np
+
+    model, loss, x, y, batch, spe = backends_bench._spec("09c", 2, np.random.default_rng(0))
+    assert (len(x), batch, spe) == (128, 64, 4) and y.min() >= 0 and y.max() < 10
+    assert tuple(model(x[:2]).shape) == (2, 10) and loss.from_logits
+
+
+def test_backends_bench_names_the_cpu(backends_bench, tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t: avx2\n")
+    assert backends_bench.cpu_name(info) == "AMD EPYC 7B13"
+    assert backends_bench.cpu_name(tmp_path / "absent")  # falls back to the architecture
+
+
+def test_backends_bench_compare_keeps_runs_absent_here(backends_bench, tmp_path, monkeypatch):
+    import json
+
+    out = tmp_path / "backends.json"
+    out.write_text(json.dumps({"jax_full_runs": {"01_basic_autoencoder": {"kept": True}}}))
+    monkeypatch.setattr(backends_bench, "OUT", out)
+    monkeypatch.setattr(backends_bench, "compare_full_runs", lambda: {"09c_x": {"new": True}})
+    written = {}
+    monkeypatch.setattr(backends_bench, "write", lambda data: written.update(data))
+    assert backends_bench.main(["--compare"]) == 0
+    assert written["jax_full_runs"] == {"01_basic_autoencoder": {"kept": True}, "09c_x": {"new": True}}

@@ -24,3 +24,30 @@ def test_classifier_on_copies_keeps_the_original_weights():
 def test_copy_model_refuses_a_non_model():
     with pytest.raises(TypeError, match="model: expected a keras.Model"):
         copy_model("encoder")
+
+
+def test_labelled_subset_is_stratified_sorted_and_seeded():
+    from aeutils.lessons.nb09c_fine_tune import labelled_subset
+
+    labels = np.repeat(np.arange(4), 25)[np.random.default_rng(1).permutation(100)]
+    idx = labelled_subset(labels, 0.2, seed=3)
+    assert len(idx) == 20 and np.all(np.diff(idx) > 0)
+    assert np.array_equal(np.bincount(labels[idx]), [5, 5, 5, 5])
+    assert np.array_equal(idx, labelled_subset(labels, 0.2, seed=3))
+    assert not np.array_equal(idx, labelled_subset(labels, 0.2, seed=4))
+    assert len(labelled_subset(labels, 0.001, seed=0)) == 4  # at least one image a class
+
+
+@pytest.mark.parametrize("labels, fraction, match", [
+    (np.zeros((2, 3), int), 0.5, "labels: expected a non-empty 1-d array"),
+    (np.array([], int), 0.5, "labels: expected a non-empty 1-d array"),
+    (np.array([0.0, 1.0]), 0.5, "labels: expected .* integer"),
+    (np.arange(10), 0.0, r"fraction: expected a number in \(0, 1\]"),
+    (np.arange(10), float("nan"), r"fraction: expected a number in \(0, 1\]"),
+    (np.array([0, 0, 0, 1]), 1.0, "class 1 has 1"),
+])
+def test_labelled_subset_refuses_bad_input(labels, fraction, match):
+    from aeutils.lessons.nb09c_fine_tune import labelled_subset
+
+    with pytest.raises(ValueError, match=match):
+        labelled_subset(labels, fraction, seed=0)

@@ -11,35 +11,18 @@ import time
 
 import keras
 import numpy as np
+from common import fit_labelled, held_out_accuracy, subset, x_train, x_val
 
-import aeutils
 from aeutils.lessons.nb09b_mae import VIT, build_vit, pretrain_mae
 from aeutils.lessons.nb09c_fine_tune import build_vit_classifier, copy_model
-
-aeutils.setup(42)
-data = aeutils.load_fashion_mnist()
-x_train, y_train, x_val, y_val = data.x_train, data.y_train, data.x_val, data.y_val
-x_ft_val, y_ft_val = x_val[:1000], y_val[:1000]
-LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-
-def labelled_subset(fraction, seed):
-    rng = np.random.default_rng(seed)
-    n = max(10, int(round(fraction * len(x_train))))
-    return np.sort(np.concatenate([rng.choice(np.flatnonzero(y_train == c), n // 10, replace=False) for c in range(10)]))
 
 
 def fine_tune(mae, fraction, seed, lr, epochs=40):
     keras.utils.set_random_seed(seed)
     parts = (copy_model(mae.embedding), copy_model(mae.encoder)) if mae is not None else build_vit(**VIT, name=f"s{seed}")
     model = build_vit_classifier(*parts)
-    idx = labelled_subset(fraction, seed)
-    stop = keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)
-    h = aeutils.fit_autoencoder(model, x_train[idx], x_ft_val, y_train=y_train[idx], y_val=y_ft_val, epochs=epochs,
-                                batch_size=64, learning_rate=lr, seed=seed, loss=LOSS, callbacks=[stop], log_every=0,
-                                steps_per_execution=4)
-    acc = float((model.predict(x_val[1000:], batch_size=1000, verbose=0).argmax(1) == y_val[1000:]).mean())
-    return round(acc, 4), int(np.argmin(h.history["val_loss"])) + 1
+    _, best_epoch = fit_labelled(model, subset(fraction, seed), epochs, lr, seed)
+    return round(held_out_accuracy(model), 4), best_epoch
 
 
 for spec in sys.argv[1:]:
