@@ -239,3 +239,26 @@ def test_backends_bench_compare_keeps_runs_absent_here(backends_bench, tmp_path,
     monkeypatch.setattr(backends_bench, "write", lambda data: written.update(data))
     assert backends_bench.main(["--compare"]) == 0
     assert written["jax_full_runs"] == {"01_basic_autoencoder": {"kept": True}, "09c_x": {"new": True}}
+
+
+def test_mae_side_common_shares_09cs_split_and_copies_the_pretrained_parts():
+    import numpy as np
+
+    from aeutils.lessons.nb09b_mae import DECODER, VIT, build_mae
+    from aeutils.lessons.nb09c_fine_tune import labelled_subset
+
+    spec = importlib.util.spec_from_file_location("mae_side_common", ROOT / "bench" / "mae_side" / "common.py")
+    common = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(common)
+    assert common.x_ft_val.shape[0] == 1000 and len(common.x_val) - 1000 > 0  # early stopping and held-out parts
+    np.testing.assert_array_equal(common.subset(0.01, 3), labelled_subset(common.y_train, 0.01, 3))
+    mae = build_mae(0.75, VIT, DECODER, seed=0)
+    model = common.pretrained_classifier(mae, seed=0)
+    emb = model.get_layer(mae.embedding.name)
+    assert emb is not mae.embedding  # a copy, so fine-tuning leaves the pretrained MAE as it was
+    for a, b in zip(emb.get_weights(), mae.embedding.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert model.output_shape == (None, 10)
+    val_loss, best_epoch = common.fit_labelled(model, common.subset(0.002, 0), epochs=1, learning_rate=1e-3, seed=0)
+    assert np.isfinite(val_loss) and best_epoch == 1
+    assert 0.0 <= common.held_out_accuracy(model) <= 1.0

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 import aeutils
-from aeutils.lessons.nb09c_fine_tune import labelled_subset
+from aeutils.lessons.nb09c_fine_tune import build_vit_classifier, copy_model, labelled_subset
 
 aeutils.setup(42)
 data = aeutils.load_fashion_mnist()
@@ -20,6 +20,12 @@ LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 def subset(fraction, seed):
     """09c's class-stratified labelled training images: indices into ``x_train``."""
     return labelled_subset(y_train, fraction, seed)
+
+
+def pretrained_classifier(mae, seed):
+    """09c's classifier on copies of ``mae``'s embedding and encoder, after seeding with ``seed``."""
+    keras.utils.set_random_seed(seed)
+    return build_vit_classifier(copy_model(mae.embedding), copy_model(mae.encoder))
 
 
 def fit_labelled(model, idx, epochs, learning_rate, seed, batch_size=64, patience=5):

@@ -8,18 +8,14 @@ fine-tunes it with 1 % of the labels at learning rate 1e-3 for seeds 0 and 1.
 import sys
 import time
 
-import keras
-from common import fit_labelled, held_out_accuracy, subset, x_train, x_val
+from common import fit_labelled, held_out_accuracy, pretrained_classifier, subset, x_train, x_val
 
 import aeutils
-from aeutils.lessons.nb09b_mae import DECODER, VIT, build_mae, build_vit
-from aeutils.lessons.nb09c_fine_tune import build_vit_classifier, copy_model
+from aeutils.lessons.nb09b_mae import DECODER, VIT, build_mae
 
 
 def fine_tune(mae, fraction, seed, lr, epochs=40, bs=64):
-    keras.utils.set_random_seed(seed)
-    parts = (copy_model(mae.embedding), copy_model(mae.encoder)) if mae is not None else build_vit(**VIT, name=f"s{seed}")
-    model = build_vit_classifier(*parts)
+    model = pretrained_classifier(mae, seed)
     t = time.perf_counter()
     val_loss, best_epoch = fit_labelled(model, subset(fraction, seed), epochs, lr, seed, batch_size=bs)
     return dict(val_loss=round(val_loss, 4), heldout_val_acc=round(held_out_accuracy(model), 4), ep=best_epoch,

@@ -9,18 +9,14 @@ fine-tunes it with 1 % of the labels at learning rate 1e-3 for fine-tuning seeds
 import sys
 import time
 
-import keras
 import numpy as np
-from common import fit_labelled, held_out_accuracy, subset, x_train, x_val
+from common import fit_labelled, held_out_accuracy, pretrained_classifier, subset, x_train, x_val
 
-from aeutils.lessons.nb09b_mae import VIT, build_vit, pretrain_mae
-from aeutils.lessons.nb09c_fine_tune import build_vit_classifier, copy_model
+from aeutils.lessons.nb09b_mae import pretrain_mae
 
 
 def fine_tune(mae, fraction, seed, lr, epochs=40):
-    keras.utils.set_random_seed(seed)
-    parts = (copy_model(mae.embedding), copy_model(mae.encoder)) if mae is not None else build_vit(**VIT, name=f"s{seed}")
-    model = build_vit_classifier(*parts)
+    model = pretrained_classifier(mae, seed)
     _, best_epoch = fit_labelled(model, subset(fraction, seed), epochs, lr, seed)
     return round(held_out_accuracy(model), 4), best_epoch
 
