@@ -304,7 +304,9 @@ def render(data):
     full = data.get("jax_full_runs")
     if full:
         lines += ["", "Full runs on JAX (`make run BACKEND=jax`, records in `build/jax/results/`) against the committed "
-                  "TensorFlow records:", "", "| notebook | metric | TensorFlow | JAX |", "| --- | --- | ---: | ---: |"]
+                  "TensorFlow records. Each wall time is its own run's, and the two runs of a notebook may come from different "
+                  "machines (the README's Backends section says which), so compare wall times only where it says they "
+                  "shared one:", "", "| notebook | metric | TensorFlow | JAX |", "| --- | --- | ---: | ---: |"]
         for stem, rows in full.items():
             for name, pair in rows["metrics"].items():
                 lines.append(f"| {stem.split('_')[0]} | `{name}` | {pair['tensorflow']:.4g} | {pair['jax']:.4g} |")
