@@ -61,18 +61,17 @@ def _jsonable(value, name):
 class Recorder:
     """Collects a notebook's named metrics and writes them to ``<results>/<notebook>.json``.
 
+    The file holds ``{"mode", "backend", "seconds", "metrics"}``, with ``metrics`` mapping each name to
+    ``{"value", "split", "config"}``; ``backend`` is the Keras backend of the run and ``seconds`` the wall
+    time since the recorder was made. Each call rewrites the file, so a run that stops half-way still leaves
+    the metrics it reached. A new recorder starts an empty file for its notebook.
+
     Parameters
     ----------
     notebook : str
         The notebook's file stem, e.g. ``"01_basic_autoencoder"``.
     directory : path, optional
         Override :func:`results_dir`.
-
-    The file holds ``{"mode", "backend", "seconds", "metrics": {name: {"value",
-    "split", "config"}}}``; ``backend`` is the Keras backend of the run and
-    ``seconds`` the wall time since the recorder was made.
-    Each call rewrites the file, so a run that stops half-way still leaves the
-    metrics it reached. A new recorder starts an empty file for its notebook.
     """
 
     def __init__(self, notebook: str, directory: str | os.PathLike | None = None):

@@ -397,6 +397,10 @@ def popularity_scores(train) -> np.ndarray:
 def ranking_metrics(scores, seen, relevant, *, k: int = 10) -> dict:
     """Precision@k, recall@k and NDCG@k of each user's top-k list, averaged over the users with relevant items.
 
+    Recall@k divides the hits by ``min(k, number of relevant items)`` (Liang et al. 2018), so a perfect
+    list scores 1; NDCG@k is scikit-learn's ``ndcg_score`` with binary relevance (tied scores share
+    their gains).
+
     Parameters
     ----------
     scores : array (n_users, n_items), or (n_items,) shared by every user
@@ -405,10 +409,12 @@ def ranking_metrics(scores, seen, relevant, *, k: int = 10) -> dict:
     relevant : sparse or dense (n_users, n_items)
         Non-zero where an item is relevant (a held-out positive). Users without any are skipped.
     k : int
+        The length of each user's list.
 
-    Recall@k divides the hits by ``min(k, number of relevant items)`` (Liang et al. 2018), so a perfect
-    list scores 1; NDCG@k is scikit-learn's ``ndcg_score`` with binary relevance (tied scores share
-    their gains). Returns ``{"precision", "recall", "ndcg", "n_users"}``.
+    Returns
+    -------
+    dict
+        ``{"precision", "recall", "ndcg", "n_users"}``.
     """
     from sklearn.metrics import ndcg_score
 
