@@ -1,6 +1,7 @@
 """Run a tiny VAE of notebook 04 through fit / evaluate / predict / .keras save+load on the current backend.
 
-Used by tests/test_nb04_vae.py in a subprocess with KERAS_BACKEND set (the backend is fixed per process).
+Run in-process by tests/test_nb04_vae.py on the tests' backend; by hand on the other one with
+``KERAS_BACKEND=jax python tests/_nb04_backend_check.py`` (the backend is fixed per process).
 Prints one line starting with ``OK <backend>`` on success.
 """
 import os

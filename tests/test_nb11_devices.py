@@ -84,14 +84,8 @@ def test_run_on_devices_refuses_bad_arguments():
         D.run_on_devices("jax", 2, ["ae"], epochs=1, n_train=10)
 
 
-def test_jax_data_parallel_matches_one_device():
-    run = D.run_on_devices("jax", 2, ["mean_ae"], epochs=1, n_train=512)
-    assert len(run["devices"]) == 2 and len(run["mean_ae"]["1"]) == 2
-    assert D.max_rel_diff(run["mean_ae"]["1"], run["mean_ae"]["2"]) < 1e-4   # one program: no scaling problem
-
-
-def test_mirrored_strategy_doubles_a_raw_mean_loss_and_the_fix_undoes_it():
-    run = D.run_on_devices("tensorflow", 2, ["mean_ae", "fixed_mean_ae"], epochs=1, n_train=512)
-    one, naive, fixed = run["mean_ae"]["1"], run["mean_ae"]["2"], run["fixed_mean_ae"]["2"]
-    assert naive[0] / one[0] == pytest.approx(2.0, rel=1e-4)
-    assert D.max_rel_diff(run["fixed_mean_ae"]["1"], fixed) < 1e-4
+# The child runs themselves (JAX DataParallel on simulated devices, TensorFlow MirroredStrategy with the raw-mean loss
+# and its fix) are tested by notebook 11's check cell, which asserts the same properties on the same children: 1 vs 4
+# JAX devices within 1e-4 (ae, and the VAE whose compute_loss returns a raw mean), the first TensorFlow step of a
+# raw-mean loss doubled on 2 replicas and ReplicaMeanLoss's fix within 1e-4. nbval runs that notebook under both
+# `make test` and `make test-jax`, so a unit test here would start the same children a third time (about 40 s).
