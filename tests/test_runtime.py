@@ -22,7 +22,7 @@ def test_budget_full(full_mode):
 def test_budget_fast_shrinks_but_never_grows(fast_mode):
     b = budget(30, n_test=100, fast_epochs=2, fast_n_test=500)
     assert b.fast and b.epochs == 2
-    assert b.n_train == 2000 and b.n_val == 500 and b.n_test == 100
+    assert b.n_train == 2048 and b.n_val == 512 and b.n_test == 100
     assert b.pick(200, 10) == 10
     assert budget(1, fast_epochs=3).epochs == 1
 

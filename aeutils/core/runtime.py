@@ -107,9 +107,9 @@ def budget(
     n_val: int | None = None,
     n_test: int | None = None,
     fast_epochs: int = 1,
-    fast_n_train: int = 2000,
-    fast_n_val: int = 500,
-    fast_n_test: int = 500,
+    fast_n_train: int = 2048,
+    fast_n_val: int = 512,
+    fast_n_test: int = 512,
 ) -> Budget:
     """Return the epochs and sample counts to use: the full values, or small ones in fast mode.
 
@@ -120,7 +120,10 @@ def budget(
     n_train, n_val, n_test : int or None
         Sample counts for a full run (``None`` = all).
     fast_epochs, fast_n_train, fast_n_val, fast_n_test : int
-        The values used under ``AEUTILS_FAST=1`` (never more than the full ones).
+        The values used under ``AEUTILS_FAST=1`` (never more than the full ones). The defaults, and the values
+        the notebooks pass, are multiples of their batch sizes (2,048 = 8 x 256 = 16 x 128): on JAX a last,
+        smaller batch is a new input shape, and XLA compiles the training (or validation) step a second time
+        for it, in every model. TensorFlow traces one step for any batch size.
     """
     epochs = check_positive_int(epochs, "epochs")
     fast_epochs = check_positive_int(fast_epochs, "fast_epochs")
