@@ -120,8 +120,8 @@ def budget(
     n_train, n_val, n_test : int or None
         Sample counts for a full run (``None`` = all).
     fast_epochs, fast_n_train, fast_n_val, fast_n_test : int
-        The values used under ``AEUTILS_FAST=1`` (never more than the full ones). The defaults, and the values
-        the notebooks pass, are multiples of their batch sizes (2,048 = 8 x 256 = 16 x 128): on JAX a last,
+        The values used under ``AEUTILS_FAST=1`` (never more than the full ones). The defaults, and most training and
+        validation sizes the notebooks pass, are multiples of their batch sizes (2,048 = 8 x 256 = 16 x 128): on JAX a last,
         smaller batch is a new input shape, and XLA compiles the training (or validation) step a second time
         for it, in every model. TensorFlow traces one step for any batch size.
     """
